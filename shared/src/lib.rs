@@ -1,0 +1,11 @@
+//! The Agent Panel wire contract: every object, event, error code and limit that the
+//! widget server, the agent TUI and the customer widget agree on, plus the sanitiser
+//! for untrusted text. No I/O lives here.
+
+pub mod error;
+pub mod events;
+pub mod limits;
+pub mod model;
+pub mod text;
+
+pub use error::{ApiError, ErrorBody, ErrorCode};
