@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::model::{
-    Agent, AgentStatus, Author, Chat, ChatId, Customer, CustomerId, EventId, Message,
-    MessageKind, Notification, Seq,
+    Agent, AgentStatus, Author, Chat, ChatId, Customer, CustomerId, EventId, Message, MessageKind,
+    Notification, Seq,
 };
 
 /// Namespace paths.
@@ -391,20 +391,26 @@ mod tests {
     #[test]
     fn ack_ok_and_err_shapes() {
         let ok: Ack<Empty> = Ack::ok(Empty {});
-        assert_eq!(serde_json::to_value(&ok).unwrap(), json!({"ok": true, "data": {}}));
+        assert_eq!(
+            serde_json::to_value(&ok).unwrap(),
+            json!({"ok": true, "data": {}})
+        );
         let err: Ack<Empty> = Ack::err(ApiError::conflict("taken"));
         assert_eq!(
             serde_json::to_value(&err).unwrap(),
             json!({"ok": false, "error": {"code": "conflict", "message": "taken"}})
         );
-        let back: Ack<Empty> =
-            serde_json::from_value(json!({"ok": false, "error": {"code": "invalid", "message": "x"}}))
-                .unwrap();
+        let back: Ack<Empty> = serde_json::from_value(
+            json!({"ok": false, "error": {"code": "invalid", "message": "x"}}),
+        )
+        .unwrap();
         assert_eq!(back.into_result().unwrap_err().code, ErrorCode::Invalid);
         // `ok: true` with an error body is not a valid ack.
         assert!(
-            serde_json::from_value::<Ack<Empty>>(json!({"ok": true, "error": {"code": "invalid", "message": "x"}}))
-                .is_err()
+            serde_json::from_value::<Ack<Empty>>(
+                json!({"ok": true, "error": {"code": "invalid", "message": "x"}})
+            )
+            .is_err()
         );
     }
 

@@ -49,7 +49,9 @@ fn control_error(field: &str, (pos, c): (usize, char)) -> ApiError {
 pub fn validate_body(body: &str) -> Result<String, ApiError> {
     let trimmed = body.trim();
     if trimmed.is_empty() {
-        return Err(ApiError::invalid("body is empty: a message needs some text"));
+        return Err(ApiError::invalid(
+            "body is empty: a message needs some text",
+        ));
     }
     let n = trimmed.chars().count();
     if n > MAX_BODY_CHARS {
@@ -171,7 +173,10 @@ mod tests {
     #[test]
     fn body_is_trimmed_and_bounded() {
         assert_eq!(validate_body("  hi \n").unwrap(), "hi");
-        assert_eq!(validate_body("   \n\t ").unwrap_err().code, ErrorCode::Invalid);
+        assert_eq!(
+            validate_body("   \n\t ").unwrap_err().code,
+            ErrorCode::Invalid
+        );
         assert_eq!(validate_body("").unwrap_err().code, ErrorCode::Invalid);
         let long = "x".repeat(MAX_BODY_CHARS + 1);
         assert_eq!(validate_body(&long).unwrap_err().code, ErrorCode::TooLarge);
@@ -192,7 +197,10 @@ mod tests {
 
     #[test]
     fn emails_and_tags() {
-        assert_eq!(validate_email("Ada@Example.com").unwrap(), "ada@example.com");
+        assert_eq!(
+            validate_email("Ada@Example.com").unwrap(),
+            "ada@example.com"
+        );
         assert!(validate_email("nope").is_err());
         assert!(validate_email("a@b").is_err());
         assert!(validate_email("a b@c.d").is_err());

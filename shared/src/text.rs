@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn two_byte_escapes_and_controls_are_removed() {
         assert_eq!(sanitize("a\u{1b}cb\u{1b}(0c\u{1b}7d"), "abcd");
-        assert_eq!(sanitize("bell\u{7} back\u{8}space nul\u{0}!"), "bell backspace nul!");
+        assert_eq!(
+            sanitize("bell\u{7} back\u{8}space nul\u{0}!"),
+            "bell backspace nul!"
+        );
         assert_eq!(sanitize("crlf\r\nline\rcr"), "crlf\nline\ncr");
         assert_eq!(sanitize("del\u{7f}x\u{85}y"), "delxy");
     }

@@ -1,1 +1,306 @@
-fn main(){}
+//! `widget-server`: serve the Agent Panel API and widget, or administer its store.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use shared::model::Role;
+use widget_server::Config;
+use widget_server::admin::Admin;
+
+#[derive(Parser)]
+#[command(
+    name = "widget-server",
+    version,
+    about = "Agent Panel widget server: REST + Socket.IO for the agent console and the customer widget"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the sockets and the widget (the default).
+    Serve(ServeArgs),
+    /// Bootstrap and recovery: departments, agents, passwords.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate(StoreArgs),
+}
+
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// Data directory (SQLite database, signing secret). Created with mode 0700.
+    #[arg(long, env = "PANEL_DATA_DIR", default_value = "./data", global = true)]
+    data_dir: PathBuf,
+    /// Database URL; default: the SQLite file <data-dir>/panel.db.
+    #[arg(long, env = "PANEL_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Log level (error, warn, info, debug, trace) or a tracing filter.
+    #[arg(long, env = "PANEL_LOG_LEVEL", default_value = "info", global = true)]
+    log_level: String,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Address to listen on.
+    #[arg(long, env = "PANEL_BIND", default_value = "127.0.0.1:5000")]
+    bind: SocketAddr,
+    /// Origin allowed to open customer sockets (the widget's site); repeatable.
+    /// The server's own origin is always allowed.
+    #[arg(
+        long = "allowed-origin",
+        env = "PANEL_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    allowed_origins: Vec<String>,
+    /// Messages per second per socket (bursts of twice that); 0 turns the limit off.
+    #[arg(long, env = "PANEL_SEND_RATE_LIMIT", default_value_t = 10)]
+    send_rate_limit: u32,
+    /// Department for chats started without one (name or id); default: the first created.
+    #[arg(long, env = "PANEL_DEFAULT_DEPARTMENT")]
+    default_department: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a department.
+    CreateDepartment {
+        #[arg(long)]
+        name: String,
+    },
+    /// Create an agent; the password is read from stdin (--password-stdin) or prompted.
+    CreateAgent {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = parse_role, default_value = "agent")]
+        role: Role,
+        /// Department name; repeatable.
+        #[arg(long = "department")]
+        departments: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password for an agent.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List agents with their role, status and departments.
+    ListAgents,
+    /// List departments.
+    ListDepartments,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+}
+
+impl StoreArgs {
+    fn config(&self) -> Config {
+        let mut c = Config::new(&self.data_dir);
+        c.database_url = self.database_url.clone();
+        c
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        let pw = line.trim_end_matches(['\n', '\r']).to_owned();
+        if pw.is_empty() {
+            anyhow::bail!("the password on stdin is empty");
+        }
+        Ok(pw)
+    } else {
+        let pw = rpassword::prompt_password("Password: ").context("cannot read the password")?;
+        let again = rpassword::prompt_password("Repeat password: ")?;
+        if pw != again {
+            anyhow::bail!("the passwords do not match");
+        }
+        Ok(pw)
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Migrate(store)) => {
+            init_logging(&store.log_level);
+            let admin = Admin::open(&store.config()).await?;
+            admin.close().await;
+            println!("schema is up to date");
+            Ok(())
+        }
+        Some(Command::Admin { command, store }) => {
+            init_logging(&store.log_level);
+            admin(command, store.config()).await
+        }
+    }
+}
+
+async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
+    // Validate what needs no store first, so a bad call changes nothing.
+    let password = match &command {
+        AdminCommand::CreateAgent { password_stdin, .. }
+        | AdminCommand::ResetPassword { password_stdin, .. } => {
+            Some(read_password(*password_stdin)?)
+        }
+        _ => None,
+    };
+    let admin = Admin::open(&config).await?;
+    let result = match command {
+        AdminCommand::CreateDepartment { name } => admin
+            .create_department(&name)
+            .await
+            .map(|d| println!("created department {} ({})", d.name, d.id)),
+        AdminCommand::CreateAgent {
+            email,
+            name,
+            role,
+            departments,
+            ..
+        } => admin
+            .create_agent(
+                &email,
+                &name,
+                role,
+                &departments,
+                password.as_deref().unwrap_or(""),
+            )
+            .await
+            .map(|a| {
+                println!(
+                    "created {} {} <{}> ({})",
+                    a.role.as_str(),
+                    a.name,
+                    a.email,
+                    a.id
+                )
+            }),
+        AdminCommand::ResetPassword { email, .. } => admin
+            .reset_password(&email, password.as_deref().unwrap_or(""))
+            .await
+            .map(|()| println!("password updated for {email}")),
+        AdminCommand::ListAgents => {
+            let depts = admin.departments().await?;
+            admin.list_agents().await.map(|agents| {
+                println!(
+                    "{:<28} {:<24} {:<10} {:<10} DEPARTMENTS",
+                    "EMAIL", "NAME", "ROLE", "STATUS"
+                );
+                for a in agents {
+                    let names: Vec<&str> = a
+                        .department_ids
+                        .iter()
+                        .filter_map(|id| {
+                            depts.iter().find(|d| &d.id == id).map(|d| d.name.as_str())
+                        })
+                        .collect();
+                    println!(
+                        "{:<28} {:<24} {:<10} {:<10} {}",
+                        a.email,
+                        a.name,
+                        a.role.as_str(),
+                        a.status.as_str(),
+                        names.join(", ")
+                    );
+                }
+            })
+        }
+        AdminCommand::ListDepartments => admin.departments().await.map(|ds| {
+            for d in ds {
+                println!("{}  {}", d.id, d.name);
+            }
+        }),
+    };
+    admin.close().await;
+    result
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(&args.store.log_level);
+    let mut config = args.store.config();
+    config.allowed_origins = args.allowed_origins;
+    config.send_rate_limit = args.send_rate_limit;
+    config.send_burst = args.send_rate_limit.saturating_mul(2);
+    config.default_department = args.default_department;
+    raise_fd_limit();
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    widget_server::serve(listener, config, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Many sockets need many file descriptors: raise the soft limit to the hard one.
+fn raise_fd_limit() {
+    #[cfg(unix)]
+    {
+        if let Ok((soft, hard)) = rlimit::Resource::NOFILE.get()
+            && soft < hard
+        {
+            let _ = rlimit::Resource::NOFILE.set(hard, hard);
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! `/chats` and `/customers`: the queue, one chat, its history and transcript, and the
+//! customer profile — each only for agents allowed to see it.
+
+use std::fmt::Write as _;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use shared::ApiError;
+use shared::limits::{
+    DEFAULT_MESSAGE_LIMIT, MAX_ID_CHARS, MAX_MESSAGE_LIMIT, MAX_SEARCH_CHARS, validate_page,
+};
+use shared::model::{
+    AuthorKind, Chat, ChatStatus, CustomerProfile, Items, Message, MessageKind, Page,
+};
+
+use super::AuthAgent;
+use crate::AppState;
+use crate::error::{ApiQuery, ApiResult};
+use crate::store::{ChatFilter, ChatSort};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/chats", get(list))
+        .route("/chats/{id}", get(one))
+        .route("/chats/{id}/messages", get(messages))
+        .route("/chats/{id}/transcript", get(transcript))
+        .route("/customers/{id}", get(customer))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    department_id: Option<String>,
+    assignee: Option<String>,
+    customer_id: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+fn check_id(field: &str, id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.len() > MAX_ID_CHARS {
+        return Err(ApiError::invalid(format!("{field} is not a valid id")));
+    }
+    Ok(())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Page<Chat>>> {
+    let (page, per_page) = validate_page(q.page, q.per_page)?;
+    let status = q
+        .status
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<ChatStatus>())
+        .transpose()
+        .map_err(ApiError::invalid)?;
+    let sort = match q.sort.as_deref().unwrap_or("newest") {
+        "newest" | "" => ChatSort::Newest,
+        "oldest" => ChatSort::Oldest,
+        "wait" => ChatSort::Wait,
+        other => {
+            return Err(ApiError::invalid(format!(
+                "unknown sort {other:?}: expected newest, oldest or wait"
+            ))
+            .into());
+        }
+    };
+    let search = q.q.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    if search
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS)
+    {
+        return Err(
+            ApiError::invalid(format!("q is longer than {MAX_SEARCH_CHARS} characters")).into(),
+        );
+    }
+    let assignee = match q.assignee.as_deref() {
+        Some("me") => Some(auth.agent.id.clone()),
+        Some("") | None => None,
+        Some(other) => {
+            check_id("assignee", other)?;
+            Some(other.to_owned())
+        }
+    };
+    for (f, v) in [
+        ("department_id", &q.department_id),
+        ("customer_id", &q.customer_id),
+    ] {
+        if let Some(v) = v {
+            check_id(f, v)?;
+        }
+    }
+    let filter = ChatFilter {
+        status,
+        department_id: q.department_id.filter(|s| !s.is_empty()),
+        assignee_id: assignee,
+        customer_id: q.customer_id.filter(|s| !s.is_empty()),
+        q: search,
+        sort,
+        page,
+        per_page,
+    };
+    Ok(Json(state.store.chats(&auth.actor, &filter).await?))
+}
+
+/// Loads a chat the agent may see; others' chats answer 404, like missing ones.
+pub(crate) async fn visible_chat(
+    state: &AppState,
+    auth: &AuthAgent,
+    id: &str,
+) -> Result<Chat, ApiError> {
+    check_id("chat id", id)?;
+    let chat = state.store.chat(id).await?;
+    match chat {
+        Some(c)
+            if auth
+                .actor
+                .can_see(&c.department_id, c.assignee_id.as_deref()) =>
+        {
+            Ok(c)
+        }
+        Some(_) => Err(ApiError::forbidden(format!(
+            "chat {id} is not in your departments and not assigned to you"
+        ))),
+        None => Err(ApiError::not_found(format!("no chat {id}"))),
+    }
+}
+
+async fn one(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Chat>> {
+    Ok(Json(visible_chat(&state, &auth, &id).await?))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct MessagesQuery {
+    pub before_seq: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+pub(crate) fn message_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(DEFAULT_MESSAGE_LIMIT);
+    if limit == 0 || limit > MAX_MESSAGE_LIMIT {
+        return Err(ApiError::invalid(format!(
+            "limit must be 1 to {MAX_MESSAGE_LIMIT}"
+        )));
+    }
+    Ok(limit)
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
+) -> ApiResult<Json<Items<Message>>> {
+    visible_chat(&state, &auth, &id).await?;
+    let limit = message_limit(q.limit)?;
+    let items = state.store.messages(&id, q.before_seq, limit, true).await?;
+    Ok(Json(Items { items }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct TranscriptQuery {
+    pub format: Option<String>,
+}
+
+/// Every message of a chat, oldest first.
+pub(crate) async fn all_messages(
+    state: &AppState,
+    chat_id: &str,
+    include_notes: bool,
+) -> Result<Vec<Message>, ApiError> {
+    let mut all: Vec<Message> = Vec::new();
+    let mut before = None;
+    loop {
+        let page = state
+            .store
+            .messages(chat_id, before, MAX_MESSAGE_LIMIT, include_notes)
+            .await?;
+        let Some(first) = page.first() else { break };
+        before = Some(first.seq);
+        let done = page.len() < MAX_MESSAGE_LIMIT as usize;
+        let mut page = page;
+        page.append(&mut all);
+        all = page;
+        if done {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+pub(crate) fn render_transcript(
+    chat: &Chat,
+    messages: &[Message],
+    format: Option<&str>,
+) -> Result<Response, ApiError> {
+    match format.unwrap_or("text") {
+        "json" => Ok(Json(serde_json::json!({"chat": chat, "messages": messages})).into_response()),
+        "text" => {
+            let mut out = String::new();
+            let fmt = time::format_description::well_known::Rfc3339;
+            let _ = writeln!(out, "Chat {} with {}", chat.id, chat.customer.name);
+            if let Some(e) = &chat.customer.email {
+                let _ = writeln!(out, "Email: {e}");
+            }
+            let _ = writeln!(
+                out,
+                "Status: {}   Started: {}",
+                chat.status.as_str(),
+                chat.created_at.format(&fmt).unwrap_or_default()
+            );
+            if let Some(r) = &chat.rating {
+                let _ = writeln!(
+                    out,
+                    "Rating: {}/5 {}",
+                    r.score,
+                    r.comment.clone().unwrap_or_default()
+                );
+            }
+            let _ = writeln!(out);
+            for m in messages {
+                let when = m.created_at.format(&fmt).unwrap_or_default();
+                let who = match (m.kind, m.author.kind) {
+                    (MessageKind::Note, _) => format!("[internal note] {}", m.author.name),
+                    (MessageKind::Event, _) | (_, AuthorKind::System) => "*".to_owned(),
+                    (_, AuthorKind::Agent) => format!("{} (agent)", m.author.name),
+                    (_, AuthorKind::Customer) => format!("{} (customer)", m.author.name),
+                };
+                let _ = writeln!(out, "[{when}] #{} {who}: {}", m.seq, m.body);
+            }
+            let filename = format!("attachment; filename=\"chat-{}.txt\"", chat.id);
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+                    (header::CONTENT_DISPOSITION, filename),
+                ],
+                out,
+            )
+                .into_response())
+        }
+        other => Err(ApiError::invalid(format!(
+            "unknown format {other:?}: expected text or json"
+        ))),
+    }
+}
+
+async fn transcript(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TranscriptQuery>,
+) -> ApiResult<Response> {
+    let chat = visible_chat(&state, &auth, &id).await?;
+    let messages = all_messages(&state, &id, true).await?;
+    Ok(render_transcript(&chat, &messages, q.format.as_deref())?)
+}
+
+async fn customer(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CustomerProfile>> {
+    check_id("customer id", &id)?;
+    let profile = state
+        .store
+        .customer_profile(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no customer {id}")))?;
+    // An agent sees customers who have chatted in their departments or with them.
+    let visible = auth.actor.role.sees_everything() || {
+        let f = ChatFilter {
+            status: None,
+            department_id: None,
+            assignee_id: None,
+            customer_id: Some(id.clone()),
+            q: None,
+            sort: ChatSort::Newest,
+            page: 1,
+            per_page: 1,
+        };
+        state.store.chats(&auth.actor, &f).await?.total > 0
+    };
+    if !visible {
+        return Err(
+            ApiError::forbidden("this customer has not chatted with your departments").into(),
+        );
+    }
+    Ok(Json(profile))
+}

@@ -1,0 +1,81 @@
+//! `/visitor`: a website visitor's own history (for the widget after a reload), with
+//! the visitor token in `X-Visitor-Token`. Internal notes are never included.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Deserialize;
+use shared::ApiError;
+use shared::model::{Items, Message};
+
+use super::chats::{MessagesQuery, all_messages, message_limit, render_transcript};
+use crate::AppState;
+use crate::error::{ApiQuery, ApiResult};
+use crate::store::customer_view;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/visitor/messages", get(messages))
+        .route("/visitor/transcript", get(transcript))
+}
+
+async fn customer_id(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
+    let token = headers
+        .get("x-visitor-token")
+        .and_then(|v| v.to_str().ok())
+        .filter(|t| !t.is_empty() && t.len() <= 128)
+        .ok_or_else(|| ApiError::unauthorized("send your visitor token in X-Visitor-Token"))?;
+    let hash_known = state.store.resolve_visitor_known(token).await?;
+    hash_known.ok_or_else(|| ApiError::unauthorized("unknown visitor token"))
+}
+
+#[derive(Deserialize)]
+struct VisitorQuery {
+    chat_id: Option<String>,
+    before_seq: Option<i64>,
+    limit: Option<u32>,
+    format: Option<String>,
+}
+
+async fn messages(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<VisitorQuery>,
+) -> ApiResult<Json<Items<Message>>> {
+    let cid = customer_id(&state, &headers).await?;
+    let chat = state
+        .store
+        .customer_chat_any(&cid, q.chat_id.as_deref())
+        .await?;
+    let mq = MessagesQuery {
+        before_seq: q.before_seq,
+        limit: q.limit,
+    };
+    let limit = message_limit(mq.limit)?;
+    let items = state
+        .store
+        .messages(&chat.id, mq.before_seq, limit, false)
+        .await?;
+    Ok(Json(Items { items }))
+}
+
+async fn transcript(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<VisitorQuery>,
+) -> ApiResult<Response> {
+    let cid = customer_id(&state, &headers).await?;
+    let chat = state
+        .store
+        .customer_chat_any(&cid, q.chat_id.as_deref())
+        .await?;
+    let messages = all_messages(&state, &chat.id, false).await?;
+    Ok(render_transcript(
+        &customer_view(&chat),
+        &messages,
+        q.format.as_deref(),
+    )?)
+}

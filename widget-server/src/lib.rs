@@ -1,0 +1,95 @@
+//! Agent Panel widget server.
+//!
+//! Module map:
+//! - `config`: where data lives and the edge limits.
+//! - `store`: the `Store` trait and its SQLite implementation (group commit, event log).
+//! - `auth`: passwords, tokens, revocation, sign-in throttling.
+//! - `http`: the REST API under `/api/v1` and the customer widget's files.
+//! - `socket`: the Socket.IO `/agent` and `/customer` namespaces and the dispatcher
+//!   that pushes committed events to the sockets allowed to see them.
+//! - `admin`: bootstrap and recovery operations used by the `admin` subcommands.
+
+pub mod admin;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod socket;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use config::Config;
+use socketioxide::SocketIo;
+
+use crate::auth::{LoginThrottle, RevokedCache, Tokens};
+use crate::store::Store;
+
+/// Everything a request or socket handler needs.
+pub struct Inner {
+    pub store: Arc<dyn Store>,
+    pub tokens: Tokens,
+    pub revoked: RevokedCache,
+    pub throttle: LoginThrottle,
+    pub config: Config,
+    pub io: SocketIo,
+}
+
+pub type AppState = Arc<Inner>;
+
+/// Opens the store, builds the router (REST + Socket.IO + widget) and returns it with
+/// the state; the event dispatcher is running when this returns.
+pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
+    config.ensure_data_dir()?;
+    let store = store::open(&config).await?;
+    let tokens = Tokens::load_or_create(&config.data_dir)?;
+    let (layer, io) = socket::layer();
+    let state: AppState = Arc::new(Inner {
+        store,
+        tokens,
+        revoked: RevokedCache::default(),
+        throttle: LoginThrottle::default(),
+        config,
+        io: io.clone(),
+    });
+    socket::register(&io, state.clone());
+    socket::spawn_dispatcher(state.clone())?;
+    let router = http::router(state.clone()).layer(layer);
+    Ok((router, state))
+}
+
+/// Serves on `listener` until `shutdown` resolves, then stops accepting, disconnects
+/// sockets, lets in-flight writes commit and closes the store.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (router, state) = build(config).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!("listening on http://{addr}");
+    eprintln!("listening on http://{addr}");
+    let io = state.io.clone();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stop_rx.await;
+    });
+    let watcher = tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing sockets");
+        // Long-lived WebSockets would hold the graceful shutdown open forever.
+        io.close().await;
+        let _ = stop_tx.send(());
+    });
+    let served = server.await;
+    watcher.abort();
+    state.store.close_store().await;
+    tracing::info!("store closed");
+    served.map_err(Into::into)
+}

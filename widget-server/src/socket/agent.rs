@@ -1,0 +1,407 @@
+//! The `/agent` namespace: agents authenticate with their JWT, join the rooms of
+//! their departments (or every chat, for supervisors and admins), and work chats.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use shared::events::{
+    AgentAuth, AgentReadReq, AgentSendReq, AgentTypingReq, BlockReq, ChatRef, CloseReq,
+    PresenceReq, SyncAck, SyncReq, TagReq, TransferReq, TypingEvent,
+};
+use shared::limits::{
+    MAX_ID_CHARS, MAX_RESOLUTION_CHARS, validate_body, validate_client_id, validate_tag,
+    validate_text,
+};
+use shared::model::{Agent, AgentStatus, Author, AuthorKind, MessageKind};
+use shared::{ApiError, ErrorCode};
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
+
+use super::{
+    ALL_CHATS_ROOM, Bucket, Refused, agent_room, chat_rooms, customer_room, dept_room, parse, pong,
+    reply,
+};
+use crate::AppState;
+use crate::store::{Actor, SyncResult, Viewer};
+
+/// What an authenticated agent socket carries.
+#[derive(Clone)]
+struct Session {
+    agent: Arc<Agent>,
+    actor: Arc<Actor>,
+    jti: Arc<str>,
+    bucket: Arc<Mutex<Bucket>>,
+}
+
+pub fn register(io: &SocketIo, state: AppState) {
+    let mw_state = state.clone();
+    let middleware = move |s: SocketRef, TryData(auth): TryData<Value>| {
+        let st = mw_state.clone();
+        async move { authenticate(s, auth.ok(), st).await }
+    };
+    let handler = move |s: SocketRef| {
+        let st = state.clone();
+        async move { on_connect(s, st).await }
+    };
+    io.ns(shared::events::AGENT_NS, handler.with(middleware));
+}
+
+async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result<(), Refused> {
+    let auth: AgentAuth = auth
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or(Refused(ErrorCode::Unauthorized))?;
+    let (agent, claims) =
+        crate::auth::authenticate(&st.tokens, st.store.as_ref(), &st.revoked, &auth.token)
+            .await
+            .map_err(|e| Refused(e.code))?;
+    let actor = Actor::from_agent(&agent);
+    s.extensions.insert(Session {
+        agent: Arc::new(agent),
+        actor: Arc::new(actor),
+        jti: Arc::from(claims.jti.as_str()),
+        bucket: Bucket::new(st.config.send_rate_limit, st.config.send_burst),
+    });
+    Ok(())
+}
+
+fn session(s: &SocketRef, st: &AppState) -> Result<Session, ApiError> {
+    let sess = s
+        .extensions
+        .get::<Session>()
+        .ok_or_else(|| ApiError::unauthorized("not signed in"))?;
+    if st.revoked.contains(&sess.jti) {
+        return Err(ApiError::unauthorized(
+            "this session was signed out; sign in again",
+        ));
+    }
+    Ok(sess)
+}
+
+macro_rules! on {
+    ($s:expr, $st:expr, $event:expr, $f:ident) => {{
+        let st = $st.clone();
+        $s.on(
+            $event,
+            move |s: SocketRef, TryData(data): TryData<Value>, ack: AckSender| {
+                let st = st.clone();
+                async move {
+                    let result = match session(&s, &st) {
+                        Ok(sess) => $f(&s, &st, &sess, data.ok()).await,
+                        Err(e) => Err(e),
+                    };
+                    reply(ack, result);
+                }
+            },
+        );
+    }};
+}
+
+async fn on_connect(s: SocketRef, st: AppState) {
+    let Some(sess) = s.extensions.get::<Session>() else {
+        let _ = s.disconnect();
+        return;
+    };
+    let mut rooms = vec![agent_room(&sess.agent.id), format!("jti:{}", sess.jti)];
+    rooms.extend(sess.agent.department_ids.iter().map(|d| dept_room(d)));
+    if sess.agent.role.sees_everything() {
+        rooms.push(ALL_CHATS_ROOM.to_owned());
+    }
+    s.join(rooms);
+    if sess.agent.status == AgentStatus::Offline
+        && let Err(e) = st
+            .store
+            .set_presence(&sess.agent.id, AgentStatus::Online)
+            .await
+    {
+        tracing::warn!(error = %e, "could not mark agent online");
+    }
+
+    on!(s, st, shared::events::CHAT_CLAIM, claim);
+    on!(s, st, shared::events::CHAT_TRANSFER, transfer);
+    on!(s, st, shared::events::CHAT_CLOSE, close);
+    on!(s, st, shared::events::CHAT_REOPEN, reopen);
+    on!(s, st, shared::events::CHAT_TAG, tag);
+    on!(s, st, shared::events::MESSAGE_SEND, send);
+    on!(s, st, shared::events::MESSAGE_READ, read);
+    on!(s, st, shared::events::TYPING, typing);
+    on!(s, st, shared::events::PRESENCE_SET, presence);
+    on!(s, st, shared::events::SYNC, sync);
+    on!(s, st, shared::events::CUSTOMER_BLOCK, block);
+    on!(s, st, shared::events::PING, ping);
+    s.on_fallback(
+        |ack: AckSender, socketioxide::extract::Event(name): socketioxide::extract::Event| async move {
+            let name: String = name.chars().take(40).collect();
+            reply::<()>(ack, Err(ApiError::invalid(format!("unknown event {name:?}"))));
+        },
+    );
+    let st_dc = st.clone();
+    s.on_disconnect(move |s: SocketRef| {
+        let st = st_dc.clone();
+        async move { on_disconnect(s, st).await }
+    });
+}
+
+async fn on_disconnect(s: SocketRef, st: AppState) {
+    let Some(sess) = s.extensions.get::<Session>() else {
+        return;
+    };
+    let others = st
+        .io
+        .of(shared::events::AGENT_NS)
+        .map(|ns| {
+            ns.within(agent_room(&sess.agent.id))
+                .sockets()
+                .into_iter()
+                .filter(|o| o.id != s.id)
+                .count()
+        })
+        .unwrap_or(0);
+    if others == 0
+        && let Err(e) = st
+            .store
+            .set_presence(&sess.agent.id, AgentStatus::Offline)
+            .await
+    {
+        tracing::debug!(error = %e, "could not mark agent offline");
+    }
+}
+
+type Data = Option<Value>;
+
+use parse as payload;
+
+fn check_chat_id(id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.len() > MAX_ID_CHARS {
+        return Err(ApiError::invalid("chat_id is not a valid id"));
+    }
+    Ok(())
+}
+
+async fn claim(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<shared::model::Chat, ApiError> {
+    let r: ChatRef = payload(data)?;
+    check_chat_id(&r.chat_id)?;
+    st.store.claim(&sess.actor, &r.chat_id).await
+}
+
+async fn transfer(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<shared::model::Chat, ApiError> {
+    let r: TransferReq = payload(data)?;
+    check_chat_id(&r.chat_id)?;
+    if r.to_agent_id.is_none() && r.to_department_id.is_none() {
+        return Err(ApiError::invalid("name to_agent_id or to_department_id"));
+    }
+    for id in [&r.to_agent_id, &r.to_department_id].into_iter().flatten() {
+        if id.is_empty() || id.len() > MAX_ID_CHARS {
+            return Err(ApiError::invalid("transfer target is not a valid id"));
+        }
+    }
+    let note = r
+        .note
+        .as_deref()
+        .map(|n| validate_text("note", n, shared::limits::MAX_BODY_CHARS))
+        .transpose()?
+        .filter(|n| !n.is_empty());
+    st.store
+        .transfer(
+            &sess.actor,
+            &r.chat_id,
+            r.to_agent_id.as_deref(),
+            r.to_department_id.as_deref(),
+            note.as_deref(),
+        )
+        .await
+}
+
+async fn close(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<shared::model::Chat, ApiError> {
+    let r: CloseReq = payload(data)?;
+    check_chat_id(&r.chat_id)?;
+    let resolution = r
+        .resolution
+        .as_deref()
+        .map(|x| validate_text("resolution", x, MAX_RESOLUTION_CHARS))
+        .transpose()?
+        .filter(|x| !x.is_empty());
+    st.store
+        .close(&sess.actor, &r.chat_id, resolution.as_deref())
+        .await
+}
+
+async fn reopen(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<shared::model::Chat, ApiError> {
+    let r: ChatRef = payload(data)?;
+    check_chat_id(&r.chat_id)?;
+    st.store.reopen(&sess.actor, &r.chat_id).await
+}
+
+async fn tag(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<shared::model::Chat, ApiError> {
+    let r: TagReq = payload(data)?;
+    check_chat_id(&r.chat_id)?;
+    if r.add.len() + r.remove.len() > 2 * shared::limits::MAX_TAGS_PER_CHAT {
+        return Err(ApiError::invalid("too many tags in one request"));
+    }
+    let add = r
+        .add
+        .iter()
+        .map(|t| validate_tag(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let remove = r
+        .remove
+        .iter()
+        .map(|t| validate_tag(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    st.store.tag(&sess.actor, &r.chat_id, &add, &remove).await
+}
+
+async fn send(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<shared::model::Message, ApiError> {
+    let r: AgentSendReq = payload(data)?;
+    check_chat_id(&r.chat_id)?;
+    let client_msg_id = validate_client_id("client_msg_id", &r.client_msg_id)?;
+    let body = validate_body(&r.body)?;
+    let kind = match r.kind.unwrap_or(MessageKind::Text) {
+        MessageKind::Event => {
+            return Err(ApiError::invalid("kind must be \"text\" or \"note\""));
+        }
+        k => k,
+    };
+    if !r.attachment_ids.is_empty() {
+        return Err(ApiError::invalid("attachments are not supported yet"));
+    }
+    Bucket::take(&sess.bucket)?;
+    st.store
+        .agent_send(&sess.actor, &r.chat_id, &client_msg_id, &body, kind)
+        .await
+}
+
+async fn read(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<shared::events::Empty, ApiError> {
+    let r: AgentReadReq = payload(data)?;
+    check_chat_id(&r.chat_id)?;
+    st.store.agent_read(&sess.actor, &r.chat_id, r.seq).await?;
+    Ok(shared::events::Empty {})
+}
+
+async fn typing(
+    s: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<shared::events::Empty, ApiError> {
+    let r: AgentTypingReq = payload(data)?;
+    check_chat_id(&r.chat_id)?;
+    let chat = st
+        .store
+        .chat(&r.chat_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such chat"))?;
+    if !sess
+        .actor
+        .can_see(&chat.department_id, chat.assignee_id.as_deref())
+    {
+        return Err(ApiError::forbidden("not your chat"));
+    }
+    let ev = TypingEvent {
+        chat_id: r.chat_id.clone(),
+        author: Author {
+            kind: AuthorKind::Agent,
+            id: sess.agent.id.clone(),
+            name: sess.agent.name.clone(),
+        },
+        typing: r.typing,
+    };
+    if let Some(customers) = st.io.of(shared::events::CUSTOMER_NS) {
+        let _ = customers
+            .to(customer_room(&chat.customer.id))
+            .emit(shared::events::TYPING, &ev)
+            .await;
+    }
+    let rooms = chat_rooms(Some(&chat.department_id), None, chat.assignee_id.as_deref());
+    let _ = s.to(rooms).emit(shared::events::TYPING, &ev).await;
+    Ok(shared::events::Empty {})
+}
+
+async fn presence(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<Agent, ApiError> {
+    let r: PresenceReq = payload(data)?;
+    st.store.set_presence(&sess.agent.id, r.status).await
+}
+
+async fn sync(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<SyncAck, ApiError> {
+    let r: SyncReq = payload(data)?;
+    let viewer = Viewer::Agent((*sess.actor).clone());
+    Ok(
+        match st.store.events_since(&viewer, r.since_event_id).await? {
+            SyncResult::Events(events, latest_event_id) => SyncAck::Events {
+                events,
+                latest_event_id,
+            },
+            SyncResult::Resync(latest_event_id) => SyncAck::Resync {
+                resync: true,
+                latest_event_id,
+            },
+        },
+    )
+}
+
+async fn block(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<shared::model::Customer, ApiError> {
+    let r: BlockReq = payload(data)?;
+    if r.customer_id.is_empty() || r.customer_id.len() > MAX_ID_CHARS {
+        return Err(ApiError::invalid("customer_id is not a valid id"));
+    }
+    st.store.block(&sess.actor, &r.customer_id, r.blocked).await
+}
+
+async fn ping(
+    _: &SocketRef,
+    _: &AppState,
+    _: &Session,
+    _: Data,
+) -> Result<shared::events::Pong, ApiError> {
+    pong()
+}

@@ -1,0 +1,367 @@
+//! The `/customer` namespace: website visitors, identified by a visitor token that
+//! the widget keeps, chat with the team. They only ever see their own chats, and
+//! never an internal note.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use shared::events::{
+    CustomerAuth, CustomerReadReq, CustomerSendReq, CustomerTypingReq, Empty, RateReq, ServerEvent,
+    SessionPayload, StartAck, StartReq, SyncAck, SyncReq, TypingEvent,
+};
+use shared::limits::{
+    MAX_COMMENT_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, validate_body, validate_client_id,
+    validate_email, validate_line, validate_text,
+};
+use shared::model::{Author, AuthorKind, Message};
+use shared::{ApiError, ErrorCode};
+use socketioxide::SocketIo;
+use socketioxide::extract::{AckSender, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
+
+use super::{Bucket, Refused, chat_rooms, customer_room, parse, pong, reply};
+use crate::AppState;
+use crate::store::{SyncResult, Viewer, customer_view};
+
+#[derive(Clone)]
+struct Session {
+    customer_id: Arc<str>,
+    name: Arc<str>,
+    token: Arc<str>,
+    open_chat_id: Option<Arc<str>>,
+    bucket: Arc<Mutex<Bucket>>,
+}
+
+pub fn register(io: &SocketIo, state: AppState) {
+    let mw_state = state.clone();
+    let middleware = move |s: SocketRef, TryData(auth): TryData<Value>| {
+        let st = mw_state.clone();
+        async move { authenticate(s, auth.ok(), st).await }
+    };
+    let handler = move |s: SocketRef| {
+        let st = state.clone();
+        async move { on_connect(s, st).await }
+    };
+    io.ns(shared::events::CUSTOMER_NS, handler.with(middleware));
+}
+
+/// A browser always sends `Origin`; it must be the server's own origin or on the
+/// allow-list. Clients that send none (not a browser) are allowed.
+fn origin_allowed(s: &SocketRef, st: &AppState) -> bool {
+    let headers = &s.req_parts().headers;
+    let Some(origin) = headers.get("origin").and_then(|o| o.to_str().ok()) else {
+        return headers.get("origin").is_none();
+    };
+    let origin = origin.trim_end_matches('/');
+    if st
+        .config
+        .allowed_origins
+        .iter()
+        .any(|a| a == "*" || a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
+        return true;
+    }
+    let host = headers.get("host").and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
+}
+
+async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result<(), Refused> {
+    if !origin_allowed(&s, &st) {
+        return Err(Refused(ErrorCode::Forbidden));
+    }
+    let auth: CustomerAuth = match auth {
+        None | Some(Value::Null) => CustomerAuth::default(),
+        Some(v) => serde_json::from_value(v).map_err(|_| Refused(ErrorCode::Invalid))?,
+    };
+    let name = auth
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| validate_line("name", n, MAX_NAME_CHARS))
+        .transpose()
+        .map_err(|e| Refused(e.code))?;
+    let email = auth
+        .email
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(validate_email)
+        .transpose()
+        .map_err(|e| Refused(e.code))?;
+    let token = auth
+        .visitor_token
+        .filter(|t| !t.is_empty() && t.len() <= 128);
+    let visitor = st
+        .store
+        .resolve_visitor(token.as_deref(), name.as_deref(), email.as_deref())
+        .await
+        .map_err(|e| Refused(e.code))?;
+    s.extensions.insert(Session {
+        customer_id: Arc::from(visitor.customer.id.as_str()),
+        name: Arc::from(visitor.customer.name.as_str()),
+        token: Arc::from(visitor.token.as_str()),
+        open_chat_id: visitor.open_chat_id.as_deref().map(Arc::from),
+        bucket: Bucket::new(st.config.send_rate_limit, st.config.send_burst),
+    });
+    Ok(())
+}
+
+fn session(s: &SocketRef) -> Result<Session, ApiError> {
+    s.extensions
+        .get::<Session>()
+        .ok_or_else(|| ApiError::unauthorized("no visitor session"))
+}
+
+type Data = Option<Value>;
+
+macro_rules! on {
+    ($s:expr, $st:expr, $event:expr, $f:ident) => {{
+        let st = $st.clone();
+        $s.on(
+            $event,
+            move |s: SocketRef, TryData(data): TryData<Value>, ack: AckSender| {
+                let st = st.clone();
+                async move {
+                    let result = match session(&s) {
+                        Ok(sess) => $f(&s, &st, &sess, data.ok()).await,
+                        Err(e) => Err(e),
+                    };
+                    reply(ack, result);
+                }
+            },
+        );
+    }};
+}
+
+async fn on_connect(s: SocketRef, st: AppState) {
+    let Ok(sess) = session(&s) else {
+        let _ = s.disconnect();
+        return;
+    };
+    s.join(customer_room(&sess.customer_id));
+    let _ = s.emit(
+        shared::events::SESSION,
+        &SessionPayload {
+            visitor_token: sess.token.to_string(),
+            customer_id: sess.customer_id.to_string(),
+            chat_id: sess.open_chat_id.as_deref().map(str::to_owned),
+        },
+    );
+    on!(s, st, shared::events::CHAT_START, start);
+    on!(s, st, shared::events::MESSAGE_SEND, send);
+    on!(s, st, shared::events::MESSAGE_READ, read);
+    on!(s, st, shared::events::TYPING, typing);
+    on!(s, st, shared::events::CHAT_RATE, rate);
+    on!(s, st, shared::events::SYNC, sync);
+    on!(s, st, shared::events::PING, ping);
+    s.on_fallback(
+        |ack: AckSender, socketioxide::extract::Event(name): socketioxide::extract::Event| async move {
+            let name: String = name.chars().take(40).collect();
+            reply::<()>(ack, Err(ApiError::invalid(format!("unknown event {name:?}"))));
+        },
+    );
+}
+
+fn check_opt_chat_id(id: &Option<String>) -> Result<(), ApiError> {
+    if let Some(id) = id
+        && (id.is_empty() || id.len() > MAX_ID_CHARS)
+    {
+        return Err(ApiError::invalid("chat_id is not a valid id"));
+    }
+    Ok(())
+}
+
+/// The department a new chat goes to: the one asked for (id or name), the configured
+/// default, or the department created first.
+async fn pick_department(st: &AppState, asked: Option<&str>) -> Result<String, ApiError> {
+    let departments = st.store.departments().await?;
+    let find = |key: &str| {
+        departments
+            .iter()
+            .find(|d| d.id == key || d.name.eq_ignore_ascii_case(key))
+            .map(|d| d.id.clone())
+    };
+    if let Some(a) = asked.filter(|a| !a.is_empty()) {
+        return find(a).ok_or_else(|| ApiError::invalid(format!("no department {a:?}")));
+    }
+    if let Some(d) = st.config.default_department.as_deref().and_then(find) {
+        return Ok(d);
+    }
+    departments.first().map(|d| d.id.clone()).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Unavailable,
+            "no department is set up to take chats yet",
+        )
+    })
+}
+
+async fn start(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<StartAck, ApiError> {
+    let r: StartReq = parse(data)?;
+    let body = validate_body(&r.body)?;
+    let name = r
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| validate_line("name", n, MAX_NAME_CHARS))
+        .transpose()?;
+    let email = r
+        .email
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(validate_email)
+        .transpose()?;
+    if r.department_id
+        .as_ref()
+        .is_some_and(|d| d.len() > MAX_ID_CHARS)
+    {
+        return Err(ApiError::invalid("department_id is too long"));
+    }
+    let client_msg_id = match r.client_msg_id.as_deref() {
+        Some(c) => validate_client_id("client_msg_id", c)?,
+        None => uuid::Uuid::new_v4().to_string(),
+    };
+    let department = pick_department(st, r.department_id.as_deref()).await?;
+    Bucket::take(&sess.bucket)?;
+    let (chat, message) = st
+        .store
+        .start_chat(
+            &sess.customer_id,
+            &department,
+            &body,
+            &client_msg_id,
+            name.as_deref(),
+            email.as_deref(),
+        )
+        .await?;
+    Ok(StartAck {
+        chat: customer_view(&chat),
+        message,
+    })
+}
+
+async fn send(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<Message, ApiError> {
+    let r: CustomerSendReq = parse(data)?;
+    check_opt_chat_id(&r.chat_id)?;
+    let client_msg_id = validate_client_id("client_msg_id", &r.client_msg_id)?;
+    let body = validate_body(&r.body)?;
+    Bucket::take(&sess.bucket)?;
+    st.store
+        .customer_send(
+            &sess.customer_id,
+            r.chat_id.as_deref(),
+            &client_msg_id,
+            &body,
+        )
+        .await
+}
+
+async fn read(_: &SocketRef, st: &AppState, sess: &Session, data: Data) -> Result<Empty, ApiError> {
+    let r: CustomerReadReq = parse(data)?;
+    check_opt_chat_id(&r.chat_id)?;
+    st.store
+        .customer_read(&sess.customer_id, r.chat_id.as_deref(), r.seq)
+        .await?;
+    Ok(Empty {})
+}
+
+async fn typing(
+    s: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<Empty, ApiError> {
+    let r: CustomerTypingReq = parse(data)?;
+    check_opt_chat_id(&r.chat_id)?;
+    let chat = st
+        .store
+        .customer_chat(&sess.customer_id, r.chat_id.as_deref())
+        .await?;
+    let ev = TypingEvent {
+        chat_id: chat.id.clone(),
+        author: Author {
+            kind: AuthorKind::Customer,
+            id: sess.customer_id.to_string(),
+            name: sess.name.to_string(),
+        },
+        typing: r.typing,
+    };
+    let _ = s;
+    if let Some(agents) = st.io.of(shared::events::AGENT_NS) {
+        let rooms = chat_rooms(Some(&chat.department_id), None, chat.assignee_id.as_deref());
+        let _ = agents.to(rooms).emit(shared::events::TYPING, &ev).await;
+    }
+    Ok(Empty {})
+}
+
+async fn rate(_: &SocketRef, st: &AppState, sess: &Session, data: Data) -> Result<Empty, ApiError> {
+    let r: RateReq = parse(data)?;
+    check_opt_chat_id(&r.chat_id)?;
+    if !(1..=5).contains(&r.score) {
+        return Err(ApiError::invalid("score must be 1 to 5"));
+    }
+    let comment = r
+        .comment
+        .as_deref()
+        .map(|c| validate_text("comment", c, MAX_COMMENT_CHARS))
+        .transpose()?
+        .filter(|c| !c.is_empty());
+    st.store
+        .rate(
+            &sess.customer_id,
+            r.chat_id.as_deref(),
+            r.score,
+            comment.as_deref(),
+        )
+        .await?;
+    Ok(Empty {})
+}
+
+async fn sync(
+    _: &SocketRef,
+    st: &AppState,
+    sess: &Session,
+    data: Data,
+) -> Result<SyncAck, ApiError> {
+    let r: SyncReq = parse(data)?;
+    let viewer = Viewer::Customer(sess.customer_id.to_string());
+    Ok(
+        match st.store.events_since(&viewer, r.since_event_id).await? {
+            SyncResult::Events(events, latest_event_id) => SyncAck::Events {
+                // Customers only know `chat:updated`.
+                events: events
+                    .into_iter()
+                    .map(|e| match e {
+                        ServerEvent::ChatCreated(c) => ServerEvent::ChatUpdated(c),
+                        other => other,
+                    })
+                    .collect(),
+                latest_event_id,
+            },
+            SyncResult::Resync(latest_event_id) => SyncAck::Resync {
+                resync: true,
+                latest_event_id,
+            },
+        },
+    )
+}
+
+async fn ping(
+    _: &SocketRef,
+    _: &AppState,
+    _: &Session,
+    _: Data,
+) -> Result<shared::events::Pong, ApiError> {
+    pong()
+}

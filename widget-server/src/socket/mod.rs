@@ -1,0 +1,212 @@
+//! Socket.IO: the `/agent` and `/customer` namespaces, the helpers their handlers
+//! share (typed payloads, acks, rate limits), and the dispatcher that pushes every
+//! committed event, in event-id order, to the sockets allowed to see it.
+
+mod agent;
+mod customer;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use shared::events::{Ack, ServerEvent};
+use shared::limits::MAX_PACKET_BYTES;
+use shared::{ApiError, ErrorCode};
+use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
+use socketioxide::extract::AckSender;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::operators::BroadcastOperators;
+
+use crate::AppState;
+use crate::store::Published;
+
+/// The Socket.IO layer and handle, with the packet and WebSocket frame limits set
+/// (the library's payload limit covers HTTP long-polling only).
+pub fn layer() -> (SocketIoLayer, SocketIo) {
+    SocketIo::builder()
+        .max_payload(MAX_PACKET_BYTES as u64)
+        .ws_max_message_size(MAX_PACKET_BYTES)
+        .ws_max_frame_size(MAX_PACKET_BYTES)
+        .max_buffer_size(4096)
+        .ping_interval(Duration::from_secs(20))
+        .ping_timeout(Duration::from_secs(20))
+        .build_layer()
+}
+
+pub fn register(io: &SocketIo, state: AppState) {
+    agent::register(io, state.clone());
+    customer::register(io, state);
+}
+
+/// A connect refusal: its `Display` is the bare error code, which the client sees as
+/// the `connect_error` message.
+#[derive(Debug)]
+pub struct Refused(pub ErrorCode);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+/// Parses an event payload into its request type, with an `invalid` error that says
+/// what is wrong.
+/// `None` is a payload that could not be read as JSON (binary, several arguments).
+pub fn parse<T: DeserializeOwned>(data: Option<Value>) -> Result<T, ApiError> {
+    let v = data.ok_or_else(|| {
+        ApiError::invalid("payload must be one JSON object (binary payloads are not accepted)")
+    })?;
+    if !v.is_object() {
+        return Err(ApiError::invalid("payload must be a JSON object"));
+    }
+    serde_json::from_value(v).map_err(|e| ApiError::invalid(format!("bad payload: {e}")))
+}
+
+/// Answers an ack (if the client asked for one).
+pub fn reply<T: Serialize>(ack: AckSender, result: Result<T, ApiError>) {
+    if let Err(e) = &result
+        && e.code == ErrorCode::Internal
+    {
+        tracing::error!(error = %e, "handler failed");
+    }
+    let _ = ack.send(&Ack::from(result));
+}
+
+/// A token bucket: `rate` per second, bursts of `burst`; rate 0 means unlimited.
+pub struct Bucket {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    pub fn new(rate: u32, burst: u32) -> Arc<Mutex<Bucket>> {
+        let burst = f64::from(burst.max(rate).max(1));
+        Arc::new(Mutex::new(Bucket {
+            rate: f64::from(rate),
+            burst,
+            tokens: burst,
+            last: Instant::now(),
+        }))
+    }
+
+    pub fn take(bucket: &Mutex<Bucket>) -> Result<(), ApiError> {
+        let Ok(mut b) = bucket.lock() else {
+            return Ok(());
+        };
+        if b.rate == 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let refill = now.duration_since(b.last).as_secs_f64() * b.rate;
+        b.tokens = (b.tokens + refill).min(b.burst);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::RateLimited,
+                format!(
+                    "you are sending too fast (limit {} messages/s); slow down and retry",
+                    b.rate
+                ),
+            ))
+        }
+    }
+}
+
+pub fn dept_room(id: &str) -> String {
+    format!("dept:{id}")
+}
+pub fn agent_room(id: &str) -> String {
+    format!("agent:{id}")
+}
+pub fn customer_room(id: &str) -> String {
+    format!("cust:{id}")
+}
+pub const ALL_CHATS_ROOM: &str = "all-chats";
+
+/// The agent rooms that hear about a chat of `department` assigned to `assignee`.
+pub fn chat_rooms(
+    department: Option<&str>,
+    prev: Option<&str>,
+    assignee: Option<&str>,
+) -> Vec<String> {
+    let mut rooms = vec![ALL_CHATS_ROOM.to_owned()];
+    rooms.extend(department.map(dept_room));
+    rooms.extend(prev.map(dept_room));
+    rooms.extend(assignee.map(agent_room));
+    rooms
+}
+
+async fn emit_event<A: Adapter>(op: BroadcastOperators<A>, ev: &ServerEvent) {
+    let name = ev.name();
+    let r = match ev {
+        ServerEvent::ChatCreated(e) | ServerEvent::ChatUpdated(e) => op.emit(name, e).await,
+        ServerEvent::MessageNew(e) => op.emit(name, e).await,
+        ServerEvent::MessageRead(e) => op.emit(name, e).await,
+        ServerEvent::Presence(e) => op.emit(name, e).await,
+        ServerEvent::Notification(e) => op.emit(name, e).await,
+        ServerEvent::CustomerUpdated(e) => op.emit(name, e).await,
+    };
+    if let Err(e) = r {
+        tracing::warn!(error = %e, event = name, "push failed for some sockets");
+    }
+}
+
+/// Pushes committed events in the order the store committed them.
+pub fn spawn_dispatcher(state: AppState) -> anyhow::Result<()> {
+    let mut rx = state
+        .store
+        .take_events()
+        .ok_or_else(|| anyhow::anyhow!("the store's event stream was already taken"))?;
+    let io = state.io.clone();
+    tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            dispatch(&io, p).await;
+        }
+    });
+    Ok(())
+}
+
+async fn dispatch(io: &SocketIo, p: Published) {
+    let Published { event, audience } = p;
+    if let Some(agents) = io.of(shared::events::AGENT_NS) {
+        if audience.broadcast {
+            emit_event(agents, &event).await;
+        } else {
+            let rooms = chat_rooms(
+                audience.department_id.as_deref(),
+                audience.prev_department_id.as_deref(),
+                audience.agent_id.as_deref(),
+            );
+            emit_event(agents.to(rooms), &event).await;
+        }
+    }
+    if let Some((customer_id, cev)) = &audience.customer
+        && let Some(customers) = io.of(shared::events::CUSTOMER_NS)
+    {
+        emit_event(customers.to(customer_room(customer_id)), cev).await;
+    }
+}
+
+/// Disconnects every socket opened with the token `jti` (after sign-out).
+pub async fn disconnect_token(state: &AppState, jti: &str) {
+    if let Some(agents) = state.io.of(shared::events::AGENT_NS)
+        && let Err(e) = agents.within(format!("jti:{jti}")).disconnect().await
+    {
+        tracing::warn!(error = %e, "could not disconnect revoked sockets");
+    }
+}
+
+/// `ping:rtt` answers with the server clock so clients can show latency.
+pub fn pong() -> Result<shared::events::Pong, ApiError> {
+    Ok(shared::events::Pong {
+        server_time_ms: crate::store::sqlite::now_ms(),
+    })
+}

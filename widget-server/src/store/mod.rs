@@ -1,0 +1,259 @@
+//! The store: one trait every backend implements, the commands that change state, and
+//! what a committed change publishes.
+//!
+//! Writes are domain operations (claim, send, close…) so that each backend can make
+//! its check-then-write atomic. A write is acknowledged only after it is committed;
+//! the events it produced carry their store-issued ids and become visible in id order.
+
+use async_trait::async_trait;
+use shared::ApiError;
+use shared::events::ServerEvent;
+use shared::model::{
+    Agent, AgentStatus, Chat, ChatStatus, Customer, CustomerProfile, Department, EventId, Message,
+    MessageKind, Page, Role, Seq,
+};
+
+pub mod sqlite;
+
+/// Who is asking: an authenticated agent with their current role and departments.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub department_ids: Vec<String>,
+}
+
+impl Actor {
+    pub fn from_agent(a: &Agent) -> Self {
+        Actor {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            role: a.role,
+            department_ids: a.department_ids.clone(),
+        }
+    }
+
+    /// May this agent see (and work) a chat of `department_id` assigned to `assignee`?
+    pub fn can_see(&self, department_id: &str, assignee: Option<&str>) -> bool {
+        self.role.sees_everything()
+            || assignee == Some(self.id.as_str())
+            || self.department_ids.iter().any(|d| d == department_id)
+    }
+}
+
+/// Who receives a published event.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    pub department_id: Option<String>,
+    pub prev_department_id: Option<String>,
+    pub agent_id: Option<String>,
+    /// Every agent (presence).
+    pub broadcast: bool,
+    /// The customer, with the customer-facing form of the event.
+    pub customer: Option<(String, ServerEvent)>,
+}
+
+/// A committed event and who may receive it.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub event: ServerEvent,
+    pub audience: Audience,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAgent {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub department_ids: Vec<String>,
+    pub password_hash: String,
+    pub max_chats: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatSort {
+    Newest,
+    Oldest,
+    Wait,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatFilter {
+    pub status: Option<ChatStatus>,
+    pub department_id: Option<String>,
+    pub assignee_id: Option<String>,
+    pub customer_id: Option<String>,
+    pub q: Option<String>,
+    pub sort: ChatSort,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Who reads the event log in `sync`.
+#[derive(Debug, Clone)]
+pub enum Viewer {
+    Agent(Actor),
+    Customer(String),
+}
+
+pub enum SyncResult {
+    Events(Vec<ServerEvent>, EventId),
+    Resync(EventId),
+}
+
+/// The outcome of resolving a visitor's token.
+pub struct Visitor {
+    pub customer: Customer,
+    pub token: String,
+    pub open_chat_id: Option<String>,
+}
+
+pub type StoreResult<T> = Result<T, ApiError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- administration ---
+    async fn create_department(&self, name: &str) -> StoreResult<Department>;
+    async fn create_agent(&self, agent: NewAgent) -> StoreResult<Agent>;
+    async fn set_password(&self, email: &str, password_hash: &str) -> StoreResult<()>;
+
+    // --- reads ---
+    async fn departments(&self) -> StoreResult<Vec<Department>>;
+    async fn department_by_name(&self, name: &str) -> StoreResult<Option<Department>>;
+    async fn agents(&self) -> StoreResult<Vec<Agent>>;
+    async fn agent(&self, id: &str) -> StoreResult<Option<Agent>>;
+    /// The agent and its password hash, for login.
+    async fn agent_credentials(&self, email: &str) -> StoreResult<Option<(Agent, String)>>;
+    async fn chats(&self, viewer: &Actor, filter: &ChatFilter) -> StoreResult<Page<Chat>>;
+    async fn chat(&self, id: &str) -> StoreResult<Option<Chat>>;
+    /// Messages of a chat, oldest first, before `before_seq` (exclusive), at most `limit`.
+    async fn messages(
+        &self,
+        chat_id: &str,
+        before_seq: Option<Seq>,
+        limit: u32,
+        include_notes: bool,
+    ) -> StoreResult<Vec<Message>>;
+    async fn customer_profile(&self, id: &str) -> StoreResult<Option<CustomerProfile>>;
+    async fn events_since(&self, viewer: &Viewer, since: EventId) -> StoreResult<SyncResult>;
+    async fn is_revoked(&self, jti: &str) -> StoreResult<bool>;
+    async fn latest_event_id(&self) -> StoreResult<EventId>;
+
+    // --- writes (acked only after commit) ---
+    async fn revoke_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<()>;
+    /// Finds the visitor by token (hash), or creates a new one.
+    async fn resolve_visitor(
+        &self,
+        token: Option<&str>,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<Visitor>;
+    async fn start_chat(
+        &self,
+        customer_id: &str,
+        department_id: &str,
+        body: &str,
+        client_msg_id: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<(Chat, Message)>;
+    async fn customer_send(
+        &self,
+        customer_id: &str,
+        chat_id: Option<&str>,
+        client_msg_id: &str,
+        body: &str,
+    ) -> StoreResult<Message>;
+    async fn agent_send(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        client_msg_id: &str,
+        body: &str,
+        kind: MessageKind,
+    ) -> StoreResult<Message>;
+    async fn claim(&self, actor: &Actor, chat_id: &str) -> StoreResult<Chat>;
+    async fn transfer(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        to_agent_id: Option<&str>,
+        to_department_id: Option<&str>,
+        note: Option<&str>,
+    ) -> StoreResult<Chat>;
+    async fn close(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        resolution: Option<&str>,
+    ) -> StoreResult<Chat>;
+    async fn reopen(&self, actor: &Actor, chat_id: &str) -> StoreResult<Chat>;
+    async fn tag(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> StoreResult<Chat>;
+    async fn agent_read(&self, actor: &Actor, chat_id: &str, seq: Seq) -> StoreResult<()>;
+    async fn customer_read(
+        &self,
+        customer_id: &str,
+        chat_id: Option<&str>,
+        seq: Seq,
+    ) -> StoreResult<()>;
+    async fn rate(
+        &self,
+        customer_id: &str,
+        chat_id: Option<&str>,
+        score: u8,
+        comment: Option<&str>,
+    ) -> StoreResult<()>;
+    async fn block(&self, actor: &Actor, customer_id: &str, blocked: bool)
+    -> StoreResult<Customer>;
+    async fn set_presence(&self, agent_id: &str, status: AgentStatus) -> StoreResult<Agent>;
+    /// The chat a customer is typing in (their open one, or the one named), checked.
+    async fn customer_chat(&self, customer_id: &str, chat_id: Option<&str>) -> StoreResult<Chat>;
+    /// The customer id behind a visitor token, if it is known.
+    async fn resolve_visitor_known(&self, token: &str) -> StoreResult<Option<String>>;
+    /// A customer's chat: the one named (if theirs), else their open or latest one.
+    async fn customer_chat_any(
+        &self,
+        customer_id: &str,
+        chat_id: Option<&str>,
+    ) -> StoreResult<Chat>;
+    /// Flushes and closes the store; writes after this fail with `unavailable`.
+    async fn close_store(&self);
+    /// The committed events, in event-id order, for the dispatcher (taken once).
+    fn take_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Published>>;
+}
+
+/// The customer-facing form of a chat: no internal tags, no agent-side counters, no
+/// internal note as the last message.
+pub fn customer_view(chat: &Chat) -> Chat {
+    let mut c = chat.clone();
+    c.tags.clear();
+    c.unread_count = 0;
+    c.customer.tags.clear();
+    c.customer.custom_fields.clear();
+    if c.last_message
+        .as_ref()
+        .is_some_and(|m| m.kind == MessageKind::Note)
+    {
+        c.last_message = None;
+    }
+    c
+}
+
+/// Opens the store named by the configuration (SQLite unless a `postgres://` URL).
+pub async fn open(config: &crate::Config) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    let url = config.database_url();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        anyhow::bail!(
+            "PostgreSQL ({url}) is not supported by this build yet; use a sqlite: URL or omit --database-url"
+        );
+    }
+    let store = sqlite::SqliteStore::open(&url).await?;
+    Ok(std::sync::Arc::new(store))
+}
