@@ -5,6 +5,7 @@
 //! client that has seen event N can never later meet an event below N.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -83,11 +84,27 @@ struct Outcome {
     finish: Box<dyn FnOnce(Result<(), ApiError>) + Send>,
 }
 
-type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Outcome> + Send>;
+type Job = Box<
+    dyn for<'c> FnOnce(&'c mut SqliteConnection, &'c mut WriterCache) -> BoxFuture<'c, Outcome>
+        + Send,
+>;
+
+/// What the writer remembers between writes so the hot path (a message into a known
+/// chat) needs few queries. The writer is the only writer, so the cache is exact; it
+/// is dropped whenever a batch rolls back.
+#[derive(Default)]
+struct WriterCache {
+    chats: HashMap<String, ChatCore>,
+    /// Customer id → (display name, blocked).
+    customers: HashMap<String, (String, bool)>,
+}
+
+const MAX_CACHED: usize = 50_000;
 
 /// Writes collect their events here while they run inside the batch.
 struct Tx<'c> {
     conn: &'c mut SqliteConnection,
+    cache: &'c mut WriterCache,
     publish: Vec<Published>,
 }
 
@@ -143,7 +160,9 @@ impl SqliteStore {
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
         let mut writer = SqliteConnection::connect_with(&opts).await?;
-        migrator().run(&mut writer).await?;
+        // `run_direct`: `run(&mut conn)` makes this future not provably `Send`, so
+        // `serve` could not be spawned.
+        migrator().run_direct(None, &mut writer, false).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
@@ -171,10 +190,11 @@ impl SqliteStore {
         F: for<'c> FnOnce(&'c mut Tx<'_>) -> BoxFuture<'c, WResult<T>> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
-        let job: Job = Box::new(move |conn| {
+        let job: Job = Box::new(move |conn, cache| {
             Box::pin(async move {
                 let mut t = Tx {
                     conn,
+                    cache,
                     publish: Vec::new(),
                 };
                 let r = f(&mut t).await;
@@ -227,6 +247,7 @@ async fn writer_loop(
     events: mpsc::UnboundedSender<Published>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut cache = WriterCache::default();
     while let Some(first) = jobs.recv().await {
         batch.push(first);
         while batch.len() < MAX_BATCH {
@@ -246,12 +267,16 @@ async fn writer_loop(
             continue;
         }
         let mut failed = false;
+        if cache.chats.len() > MAX_CACHED || cache.customers.len() > MAX_CACHED {
+            cache = WriterCache::default();
+        }
         for job in batch.drain(..) {
-            let o = job(&mut conn).await;
+            let o = job(&mut conn, &mut cache).await;
             failed |= o.db_error;
             outcomes.push(o);
         }
         let commit: Result<(), ApiError> = if failed {
+            cache = WriterCache::default();
             let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
             Err(ApiError::new(
                 shared::ErrorCode::Unavailable,
@@ -262,6 +287,7 @@ async fn writer_loop(
                 Ok(_) => Ok(()),
                 Err(e) => {
                     tracing::error!(error = %e, "commit failed");
+                    cache = WriterCache::default();
                     let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
                     Err(ApiError::new(
                         shared::ErrorCode::Unavailable,
@@ -464,6 +490,7 @@ async fn load_customer(
 }
 
 /// The state of a chat that writes check, without the joins.
+#[derive(Clone)]
 struct ChatCore {
     customer_id: String,
     department_id: String,
@@ -530,6 +557,42 @@ async fn customer_chat_id(
 // Writing helpers
 
 impl Tx<'_> {
+    /// The chat's write-relevant state, from the cache when it is there.
+    async fn core(&mut self, id: &str) -> WResult<ChatCore> {
+        if let Some(c) = self.cache.chats.get(id) {
+            return Ok(c.clone());
+        }
+        let c = chat_core(self.conn, id).await?;
+        self.cache.chats.insert(id.to_owned(), c.clone());
+        Ok(c)
+    }
+
+    /// Call after changing a chat's status, assignee, department or tags.
+    fn forget_chat(&mut self, id: &str) {
+        self.cache.chats.remove(id);
+    }
+
+    /// A customer's display name and whether they are blocked.
+    async fn customer_brief(&mut self, id: &str) -> WResult<(String, bool)> {
+        if let Some(c) = self.cache.customers.get(id) {
+            return Ok(c.clone());
+        }
+        let row = sqlx::query("SELECT name, blocked FROM customers WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *self.conn)
+            .await?;
+        let Some(row) = row else {
+            return Err(ApiError::unauthorized("unknown visitor").into());
+        };
+        let brief: (String, bool) = (row.try_get(0)?, row.try_get::<i64, _>(1)? != 0);
+        self.cache.customers.insert(id.to_owned(), brief.clone());
+        Ok(brief)
+    }
+
+    fn forget_customer(&mut self, id: &str) {
+        self.cache.customers.remove(id);
+    }
+
     /// Appends to the event log; `customer` is (customer id, customer-facing payload)
     /// when the customer may see the event.
     async fn event(
@@ -619,9 +682,10 @@ impl Tx<'_> {
         let seq = core.last_seq + 1;
         let now = now_ms();
         let id = new_id();
-        sqlx::query(
+        // A resend of a stored client_msg_id inserts nothing and answers the original.
+        let inserted = sqlx::query(
             "INSERT INTO messages (id, chat_id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?) ON CONFLICT (chat_id, client_msg_id) DO NOTHING",
         )
         .bind(&id)
         .bind(chat_id)
@@ -635,6 +699,12 @@ impl Tx<'_> {
         .bind(now)
         .execute(&mut *self.conn)
         .await?;
+        if inserted.rows_affected() == 0 {
+            return self
+                .existing_message(chat_id, client_msg_id)
+                .await?
+                .ok_or_else(|| Fail::Db(decode_err("duplicate message vanished")));
+        }
         let from_customer = author.kind == AuthorKind::Customer;
         let public = kind != MessageKind::Note;
         sqlx::query(
@@ -652,6 +722,9 @@ impl Tx<'_> {
         .execute(&mut *self.conn)
         .await?;
         core.last_seq = seq;
+        if let Some(c) = self.cache.chats.get_mut(chat_id) {
+            c.last_seq = seq;
+        }
         let message = Message {
             id,
             chat_id: chat_id.to_owned(),
@@ -806,7 +879,7 @@ async fn op_start_chat(
             let chat = t.reload_chat(&chat_id).await?;
             return Ok((chat, m));
         }
-        let mut core = chat_core(t.conn, &chat_id).await?;
+        let mut core = t.core(&chat_id).await?;
         let author = Author {
             kind: AuthorKind::Customer,
             id: customer_id.clone(),
@@ -832,6 +905,7 @@ async fn op_start_chat(
             .bind(&customer_id)
             .execute(&mut *t.conn)
             .await?;
+        t.forget_customer(&customer_id);
     }
     let chat_id = new_id();
     let now = now_ms();
@@ -847,7 +921,7 @@ async fn op_start_chat(
     .bind(now)
     .execute(&mut *t.conn)
     .await?;
-    let mut core = chat_core(t.conn, &chat_id).await?;
+    let mut core = t.core(&chat_id).await?;
     let cname: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = ?")
         .bind(&customer_id)
         .fetch_one(&mut *t.conn)
@@ -881,18 +955,27 @@ async fn op_customer_send(
     client_msg_id: String,
     body: String,
 ) -> WResult<Message> {
-    let chat_id = customer_chat_id(t.conn, &customer_id, chat_id.as_deref()).await?;
-    if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
-        return Ok(m);
-    }
-    let customer = load_customer(t.conn, &customer_id)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown visitor"))?;
-    if customer.blocked {
+    let chat_id = match chat_id {
+        // Another visitor's chat answers exactly like a missing one.
+        Some(id) => match t.core(&id).await {
+            Ok(c) if c.customer_id == customer_id => id,
+            Ok(_) | Err(Fail::Api(_)) => {
+                return Err(ApiError::not_found(format!("no chat {id:?}")).into());
+            }
+            Err(e) => return Err(e),
+        },
+        None => customer_chat_id(t.conn, &customer_id, None).await?,
+    };
+    let (name, blocked) = t.customer_brief(&customer_id).await?;
+    if blocked {
         return Err(ApiError::forbidden("you have been blocked from sending messages").into());
     }
-    let mut core = chat_core(t.conn, &chat_id).await?;
+    let mut core = t.core(&chat_id).await?;
     if core.status == ChatStatus::Closed {
+        // A retry of a message stored before the chat closed answers the original.
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+            return Ok(m);
+        }
         return Err(
             ApiError::conflict("this chat is closed; start a new one with chat:start").into(),
         );
@@ -900,7 +983,7 @@ async fn op_customer_send(
     let author = Author {
         kind: AuthorKind::Customer,
         id: customer_id,
-        name: customer.name,
+        name,
     };
     t.insert_message(
         &chat_id,
@@ -921,30 +1004,31 @@ async fn op_agent_send(
     body: String,
     kind: MessageKind,
 ) -> WResult<Message> {
-    let mut core = chat_core(t.conn, &chat_id).await?;
+    let mut core = t.core(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
-    if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
-        return Ok(m);
-    }
-    if kind == MessageKind::Text {
-        match core.status {
-            ChatStatus::Closed => {
-                return Err(ApiError::conflict("this chat is closed; reopen it to reply").into());
-            }
-            ChatStatus::Waiting => {
-                return Err(ApiError::conflict("claim this chat before replying").into());
-            }
-            ChatStatus::Active => {
-                if core.assignee_id.as_deref() != Some(actor.id.as_str())
-                    && !actor.role.sees_everything()
-                {
-                    return Err(ApiError::forbidden(
-                        "this chat is assigned to another agent; add a note instead",
-                    )
-                    .into());
-                }
-            }
+    let refusal = match (kind, core.status) {
+        (MessageKind::Text, ChatStatus::Closed) => Some(ApiError::conflict(
+            "this chat is closed; reopen it to reply",
+        )),
+        (MessageKind::Text, ChatStatus::Waiting) => {
+            Some(ApiError::conflict("claim this chat before replying"))
         }
+        (MessageKind::Text, ChatStatus::Active)
+            if core.assignee_id.as_deref() != Some(actor.id.as_str())
+                && !actor.role.sees_everything() =>
+        {
+            Some(ApiError::forbidden(
+                "this chat is assigned to another agent; add a note instead",
+            ))
+        }
+        _ => None,
+    };
+    if let Some(refusal) = refusal {
+        // A retry of a message stored before the chat changed answers the original.
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+            return Ok(m);
+        }
+        return Err(refusal.into());
     }
     let m = t
         .insert_message(
@@ -990,7 +1074,7 @@ async fn op_agent_send(
 }
 
 async fn op_claim(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
-    let mut core = chat_core(t.conn, &chat_id).await?;
+    let mut core = t.core(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
     match (core.status, core.assignee_id.as_deref()) {
         (ChatStatus::Active, Some(a)) if a == actor.id => {
@@ -1019,6 +1103,7 @@ async fn op_claim(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat
         .bind(&chat_id)
         .execute(&mut *t.conn)
         .await?;
+    t.forget_chat(&chat_id);
     core.status = ChatStatus::Active;
     core.assignee_id = Some(actor.id.clone());
     t.system_message(
@@ -1040,7 +1125,7 @@ async fn op_transfer(
     to_department_id: Option<String>,
     note: Option<String>,
 ) -> WResult<Chat> {
-    let mut core = chat_core(t.conn, &chat_id).await?;
+    let mut core = t.core(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
     if core.status == ChatStatus::Closed {
         return Err(ApiError::conflict("chat is closed; reopen it before transferring").into());
@@ -1098,6 +1183,7 @@ async fn op_transfer(
     .bind(&chat_id)
     .execute(&mut *t.conn)
     .await?;
+    t.forget_chat(&chat_id);
     core.department_id = new_dept.clone();
     core.assignee_id = new_assignee.clone();
     core.status = ChatStatus::from_str(status).unwrap_or(ChatStatus::Waiting);
@@ -1142,7 +1228,7 @@ async fn op_close(
     chat_id: String,
     resolution: Option<String>,
 ) -> WResult<Chat> {
-    let mut core = chat_core(t.conn, &chat_id).await?;
+    let mut core = t.core(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
     if core.status == ChatStatus::Closed {
         return Err(ApiError::conflict("chat is already closed").into());
@@ -1153,6 +1239,7 @@ async fn op_close(
         .bind(&chat_id)
         .execute(&mut *t.conn)
         .await?;
+    t.forget_chat(&chat_id);
     core.status = ChatStatus::Closed;
     t.system_message(
         &chat_id,
@@ -1166,7 +1253,7 @@ async fn op_close(
 }
 
 async fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
-    let mut core = chat_core(t.conn, &chat_id).await?;
+    let mut core = t.core(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
     if core.status != ChatStatus::Closed {
         return Err(ApiError::conflict("chat is not closed").into());
@@ -1191,6 +1278,7 @@ async fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Cha
     .bind(&chat_id)
     .execute(&mut *t.conn)
     .await?;
+    t.forget_chat(&chat_id);
     core.status = ChatStatus::Active;
     core.assignee_id = Some(actor.id.clone());
     t.system_message(
@@ -1211,7 +1299,7 @@ async fn op_tag(
     add: Vec<String>,
     remove: Vec<String>,
 ) -> WResult<Chat> {
-    let core = chat_core(t.conn, &chat_id).await?;
+    let core = t.core(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
     let mut tags = core.tags.clone();
     tags.retain(|x| !remove.contains(x));
@@ -1233,6 +1321,7 @@ async fn op_tag(
         .bind(&chat_id)
         .execute(&mut *t.conn)
         .await?;
+    t.forget_chat(&chat_id);
     let chat = t.reload_chat(&chat_id).await?;
     t.chat_event(false, &chat, None, false).await?;
     Ok(chat)
@@ -1277,7 +1366,7 @@ async fn read_event(
 }
 
 async fn op_agent_read(t: &mut Tx<'_>, actor: Actor, chat_id: String, seq: Seq) -> WResult<()> {
-    let core = chat_core(t.conn, &chat_id).await?;
+    let core = t.core(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
     if seq < 1 || seq > core.last_seq {
         return Err(ApiError::invalid(format!(
@@ -1312,7 +1401,7 @@ async fn op_customer_read(
     seq: Seq,
 ) -> WResult<()> {
     let chat_id = customer_chat_id(t.conn, &customer_id, chat_id.as_deref()).await?;
-    let core = chat_core(t.conn, &chat_id).await?;
+    let core = t.core(&chat_id).await?;
     if seq < 1 || seq > core.last_seq {
         return Err(ApiError::invalid(format!(
             "seq {seq} is outside the chat (1..={})",
@@ -1397,6 +1486,7 @@ async fn op_block(
         .bind(&customer_id)
         .execute(&mut *t.conn)
         .await?;
+    t.forget_customer(&customer_id);
     if res.rows_affected() == 0 {
         return Err(ApiError::not_found(format!("no customer {customer_id:?}")).into());
     }
