@@ -1,10 +1,9 @@
-/*! Agent Panel chat widget: <script src="https://SERVER/widget.js" async></script>
- *  data-department, -title, -color, -position, -greeting, -prechat. docs/widget.md */
+/*! Agent Panel chat widget. Options, test hooks, keyboard: docs/widget.md */
 (() => {
 'use strict';
 if (window.AgentPanel) return;
 const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
-const ds = (script && script.dataset) || {};
+const ds = script ? script.dataset : {};
 const ORIGIN = new URL(script ? script.src : location.href, location.href).origin;
 const NS = '/customer', KEY = 'agentpanel:' + ORIGIN + ':', MAX = 4000;
 const cfg = {
@@ -106,6 +105,7 @@ const icon = (d) => {
   svg.append(p);
   return svg;
 };
+const mine = (e) => e.author.kind === 'customer';
 const time = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 const S = cfg.side;
@@ -127,6 +127,7 @@ header div{flex:1;min-width:0}
 h2{margin:0;font-size:16px;font-weight:700}
 .sub{font-size:12px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 header button{background:none;color:inherit;padding:7px;width:34px;height:34px}
+.x{font-size:26px;line-height:0}
 .body{flex:1;overflow-y:auto;padding:12px;background:#f5f6fa}
 .m{max-width:82%;align-self:flex-start}
 .b{padding:8px 12px;border-radius:14px 14px 14px 4px;background:#fff;border:1px solid #e1e4ec;white-space:pre-wrap;overflow-wrap:anywhere;unicode-bidi:isolate}
@@ -134,8 +135,9 @@ header button{background:none;color:inherit;padding:7px;width:34px;height:34px}
 [data-author=customer] .b{background:var(--ap);color:var(--fg);border-color:var(--ap);border-radius:14px 14px 4px 14px}
 [data-kind=event]{align-self:center}
 [data-kind=event] .b{background:none;border:0;color:#5b6275;font-size:12px;padding:0}
-.who,.meta,.typing{font-size:11px;color:#5b6275;margin:0 4px;min-height:15px}
-.meta{text-align:right}
+.who,.meta,.typing{font-size:11px;color:#5b6275;margin:0 4px}
+.typing{min-height:15px}
+[data-author=customer] .meta{text-align:right}
 [data-state=failed] .meta{color:#b42318}
 .meta button{padding:0 4px;background:none;color:#1f4fd1;text-decoration:underline}
 .net{background:#fff4e5;color:#7a4b00;padding:4px 12px;font-size:12px}
@@ -150,18 +152,17 @@ input,textarea{border:1px solid #b9bfcc;border-radius:8px;padding:8px 10px;backg
 .stars [aria-checked=true]{background:var(--ap);color:var(--fg)}
 @media (max-width:480px){.panel{inset:0;width:100%;height:100%;border-radius:0}.panel:not([hidden])~.launch{display:none}}`;
 
-// ---- state ----
 const st = {
   token: store.get('token'), chatId: null, chat: null, list: [], last: 0, chatEv: 0, agentRead: 0, readSent: 0,
-  open: false, unread: 0, prechat: cfg.prechat, name: store.get('name') || '', email: store.get('email') || '', online: false,
+  open: false, unread: 0, name: store.get('name') || '', email: store.get('email') || '', online: false,
 };
+st.prechat = cfg.prechat && !st.name;
 let sock = null, busy = false, score = 0, typingAt = 0, typingStop = 0, typingOffAt = 0;
 
-// ---- UI ----
 const host = el('div', { id: 'agent-panel-widget' });
 const root = host.attachShadow({ mode: 'open' });
 if (root.adoptedStyleSheets) {
-  // A constructed sheet is not an inline <style>: a strict page CSP still lets it apply.
+  // Unlike an inline <style>, a constructed sheet passes a strict page CSP.
   const sheet = new CSSStyleSheet();
   sheet.replaceSync(STYLE);
   root.adoptedStyleSheets = [sheet];
@@ -178,7 +179,7 @@ const emailIn = el('input', { type: 'email', name: 'email', autocomplete: 'email
 const prechat = el('form', { class: 'card', 'aria-label': 'Before we start', onsubmit: (e) => { e.preventDefault(); begin(); } },
   el('label', null, 'Your name (optional)', nameIn), el('label', null, 'Email (optional, for follow-ups)', emailIn),
   el('button', { type: 'submit', tid: 'start' }, 'Start chat'));
-const stars = el('div', { class: 'stars', role: 'radiogroup', 'aria-label': 'Rating from 1 (poor) to 5 (excellent)' });
+const stars = el('div', { class: 'stars', role: 'radiogroup', 'aria-label': 'Rating, 1 (poor) to 5 (excellent)' });
 for (let i = 1; i <= 5; i++) stars.append(el('button', { role: 'radio', 'aria-checked': 'false', 'aria-label': `${i} of 5`, 'data-score': i, onclick: () => pick(i) }, i + ' ★'));
 const comment = el('textarea', { rows: 2, maxlength: 1000, 'aria-label': 'Comment (optional)', placeholder: 'Anything to add? (optional)' });
 const rateErr = el('div', { role: 'alert' });
@@ -194,11 +195,11 @@ const panel = el('section', { class: 'panel', id: 'ap-panel', role: 'dialog', 'a
   onkeydown: (e) => { if (e.key === 'Escape') { e.preventDefault(); toggle(false); } } },
 el('header', null, el('div', null, el('h2', { id: 'ap-title' }, cfg.title), sub),
   el('button', { 'aria-label': 'Download transcript', onclick: transcript }, icon('M11 3h2v10l3.5-3.5 1.4 1.4-5.9 5.9-5.9-5.9 1.4-1.4L11 13zM5 19h14v2H5z')),
-  el('button', { 'aria-label': 'Close chat window', onclick: () => toggle(false) }, icon('M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6l5.6-5.6L5 6.4z'))),
+  el('button', { class: 'x', 'aria-label': 'Close chat window', onclick: () => toggle(false) }, '×')),
 net, body, compose);
 const wrap = el('div', { class: 'w' }, panel, launcher);
 root.append(wrap);
-// A colour the browser cannot parse is ignored; the text on it follows its lightness.
+// An invalid colour is ignored; the text on it follows its lightness.
 function paintColor() {
   const c = cfg.color, s = wrap.style;
   if (!c || !CSS.supports('color', c)) return;
@@ -209,7 +210,6 @@ function paintColor() {
   if (r * 0.3 + g * 0.59 + b * 0.11 > 160) s.setProperty('--fg', '#111');
 }
 
-// ---- rendering ----
 function render() {
   const c = st.chat, closed = !!c && c.status === 'closed';
   prechat.hidden = !st.prechat;
@@ -217,7 +217,7 @@ function render() {
   rating.hidden = !closed || !!c.rating;
   again.hidden = !closed;
   thanks.hidden = !closed || !c.rating;
-  sub.textContent = !c ? 'We usually answer within a few minutes'
+  sub.textContent = !c ? 'We usually reply within minutes'
     : closed ? 'This chat has ended'
       : c.status === 'waiting' ? 'Waiting for an agent' + (c.queue_position ? ` · you are number ${c.queue_position} in the queue` : '…')
         : `You are chatting with ${clean(c.assignee_name) || 'our team'}`;
@@ -237,7 +237,7 @@ function paint(e) {
   e.text.textContent = clean(e.body);
   e.el.dataset.kind = e.kind;
   if (e.seq) e.el.dataset.seq = e.seq;
-  const state = e.author.kind !== 'customer' ? '' : e.state === 'sent' && e.seq <= st.agentRead ? 'read' : e.state;
+  const state = !mine(e) ? '' : e.state === 'sent' && e.seq <= st.agentRead ? 'read' : e.state;
   if (state) e.el.dataset.state = state;
   const label = { pending: ' · Sending…', sent: ' · Sent', read: ' · Read', failed: ' · Not sent ' }[state] || '';
   e.meta.replaceChildren(e.kind === 'event' ? '' : time(e.created_at) + label + (state === 'failed' ? e.error : ''));
@@ -253,7 +253,7 @@ function place(e) {
   paint(e);
   const stick = body.scrollHeight - body.scrollTop - body.clientHeight < 80;
   list.insertBefore(e.el, st.list[at + 1] ? st.list[at + 1].el : null);
-  if (stick || e.author.kind === 'customer') body.scrollTop = body.scrollHeight;
+  if (stick || mine(e)) body.scrollTop = body.scrollHeight;
 }
 
 // ---- applying server events ----
@@ -268,9 +268,8 @@ function adopt(id) {
 }
 function onMessage(m, live) {
   if (!m || m.kind === 'note' || !adopt(m.chat_id)) return;
-  const mine = m.author.kind === 'customer';
-  let e = st.list.find((o) => o.id === m.id || (mine && o.cmid === m.client_msg_id));
-  if (!e && live && !mine) { typingOff(); if (!st.open || document.hidden) st.unread++; }
+  let e = st.list.find((o) => o.id === m.id || (mine(m) && o.cmid === m.client_msg_id));
+  if (!e && live && !mine(m)) { typingOff(); if (!st.open || document.hidden) st.unread++; }
   e = Object.assign(e || {}, m, { cmid: m.client_msg_id, state: 'sent' });
   place(e);
   markRead();
@@ -287,7 +286,6 @@ function typingOff() { clearTimeout(typingOffAt); typing.textContent = ''; }
 const handlers = {
   'message:new': (d, live) => onMessage(d.message, live),
   'chat:updated': onChat,
-  'chat:created': onChat,
   'message:read': (d) => { if (d.chat_id === st.chatId && (!d.reader || d.reader.kind === 'agent')) st.agentRead = Math.max(st.agentRead, d.seq); },
   typing: (d) => {
     if ((d.chat_id && d.chat_id !== st.chatId) || (d.author && d.author.kind === 'customer')) return;
@@ -312,8 +310,7 @@ function apply(name, data, live) {
   handlers[name](data, live);
   render();
 }
-// After (re)connecting, fetch what was missed; on a page's first connect that is the
-// visitor's whole history, which resumes the chat over the socket alone.
+// After (re)connecting, fetch what was missed; on a page's first connect, the history.
 async function resync(since) {
   const a = await sock.emit('sync', { since_event_id: since });
   if (a.ok && a.data.resync && st.chatId) {
@@ -328,10 +325,12 @@ async function resync(since) {
     }
     st.last = Math.max(st.last, a.data.latest_event_id || 0);
     // A chat rated before this page load is not brought back.
-    if (!since && st.chatId && (st.chat ? st.chat.status === 'closed' && st.chat.rating : !st.list.length)) {
+    if (!since && st.chatId && (st.chat ? st.chat.status === 'closed' && (st.chat.rating || store.get('rated') === st.chatId) : !st.list.length)) {
       fresh();
       st.prechat = cfg.prechat && !st.name;
     }
+    // What arrived while the page was away counts as unread until the panel is open.
+    if (!st.open && st.chat) st.unread = st.list.filter((e) => e.author.kind === 'agent' && e.seq > Math.max(st.readSent, store.get('read') || 0, st.chat.customer_read_seq)).length;
   }
   render();
   flush();
@@ -386,10 +385,11 @@ function onKey(e) { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.
 function markRead() {
   if (!st.open || document.hidden) return;
   st.unread = 0;
-  const seq = Math.max(0, ...st.list.filter((e) => e.author.kind !== 'customer' && e.seq).map((e) => e.seq));
+  const seq = Math.max(0, ...st.list.filter((e) => !mine(e) && e.seq).map((e) => e.seq));
   if (seq > st.readSent && sock && sock.connected) {
     st.readSent = seq;
-    sock.emit('message:read', { seq, chat_id: st.chatId }).then((a) => { if (!a.ok) st.readSent = 0; });
+    store.set('read', seq); // the server does not echo the visitor's own reads back
+    sock.emit('message:read', { seq, chat_id: st.chatId });
   }
 }
 
@@ -414,8 +414,9 @@ async function rate() {
   if (!score) return;
   const text = comment.value.trim() || undefined;
   const a = await sock.emit('chat:rate', { score, comment: text, chat_id: st.chatId });
-  if (!a.ok) return (rateErr.textContent = 'Your rating was not sent (' + (a.error.message || a.error.code) + '). Please try again.');
+  if (!a.ok) return (rateErr.textContent = `Not sent (${a.error.message || a.error.code}). Please try again.`);
   st.chat = { ...st.chat, rating: { score, comment: text || null } };
+  store.set('rated', st.chatId);
   render();
   again.focus();
 }
@@ -425,6 +426,7 @@ function fresh(show) {
   list.replaceChildren();
   Object.assign(st, { chat: null, chatId: null, agentRead: 0, readSent: 0, chatEv: 0 });
   store.set('chat', null);
+  store.set('read', null);
   pick(0);
   comment.value = '';
   if (!show) return;
@@ -433,7 +435,7 @@ function fresh(show) {
   (st.prechat ? nameIn : input).focus();
 }
 function transcript() {
-  const lines = st.list.map((e) => `[${new Date(e.created_at).toLocaleString()}] ${e.author.kind === 'customer' ? 'You' : clean(e.author.name) || 'Agent'}: ${clean(e.body)}`);
+  const lines = st.list.map((e) => `[${new Date(e.created_at).toLocaleString()}] ${mine(e) ? 'You' : clean(e.author.name) || 'Agent'}: ${clean(e.body)}`);
   const a = el('a', {
     href: URL.createObjectURL(new Blob([`${cfg.title}: transcript\n\n${lines.join('\n')}\n`], { type: 'text/plain;charset=utf-8' })),
     download: `chat-transcript-${new Date().toISOString().slice(0, 10)}.txt`,

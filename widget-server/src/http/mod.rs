@@ -28,7 +28,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(chats::router())
         .merge(directory::router())
-        .merge(visitor::router())
+        .merge(visitor::router().layer(visitor_cors(&state.config.allowed_origins)))
         .route("/healthz", get(healthz))
         .fallback(|| async { AppError(ApiError::not_found("no such API route; see docs/api.md")) });
     Router::new()
@@ -41,6 +41,23 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .with_state(state)
+}
+
+/// The widget on a customer's site reads the visitor's history cross-origin: allow
+/// exactly the origins allowed on `/customer`.
+fn visitor_cors(allowed: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allowed: Vec<String> = allowed
+        .iter()
+        .map(|a| a.trim_end_matches('/').to_ascii_lowercase())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            let o = origin.to_str().unwrap_or("").to_ascii_lowercase();
+            allowed.iter().any(|a| a == "*" || *a == o)
+        }))
+        .allow_methods([axum::http::Method::GET])
+        .allow_headers([axum::http::HeaderName::from_static("x-visitor-token")])
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -56,12 +56,14 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
             .await
             .map_err(|e| Refused(e.code))?;
     let actor = Actor::from_agent(&agent);
-    s.extensions.insert(Session {
+    let sess = Session {
         agent: Arc::new(agent),
         actor: Arc::new(actor),
         jti: Arc::from(claims.jti.as_str()),
         bucket: Bucket::new(st.config.send_rate_limit, st.config.send_burst),
-    });
+    };
+    register_handlers(&s, &st, &sess);
+    s.extensions.insert(sess);
     Ok(())
 }
 
@@ -102,12 +104,6 @@ async fn on_connect(s: SocketRef, st: AppState) {
         let _ = s.disconnect();
         return;
     };
-    let mut rooms = vec![agent_room(&sess.agent.id), format!("jti:{}", sess.jti)];
-    rooms.extend(sess.agent.department_ids.iter().map(|d| dept_room(d)));
-    if sess.agent.role.sees_everything() {
-        rooms.push(ALL_CHATS_ROOM.to_owned());
-    }
-    s.join(rooms);
     if sess.agent.status == AgentStatus::Offline
         && let Err(e) = st
             .store
@@ -116,6 +112,18 @@ async fn on_connect(s: SocketRef, st: AppState) {
     {
         tracing::warn!(error = %e, "could not mark agent online");
     }
+}
+
+/// Joins the agent's rooms and registers the event handlers. Called from the auth
+/// middleware: socketioxide confirms the connect *before* it spawns the connect
+/// handler, so handlers registered there could miss a client's first events.
+fn register_handlers(s: &SocketRef, st: &AppState, sess: &Session) {
+    let mut rooms = vec![agent_room(&sess.agent.id), format!("jti:{}", sess.jti)];
+    rooms.extend(sess.agent.department_ids.iter().map(|d| dept_room(d)));
+    if sess.agent.role.sees_everything() {
+        rooms.push(ALL_CHATS_ROOM.to_owned());
+    }
+    s.join(rooms);
 
     on!(s, st, shared::events::CHAT_CLAIM, claim);
     on!(s, st, shared::events::CHAT_TRANSFER, transfer);

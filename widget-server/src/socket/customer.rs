@@ -98,6 +98,7 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
         .resolve_visitor(token.as_deref(), name.as_deref(), email.as_deref())
         .await
         .map_err(|e| Refused(e.code))?;
+    register_handlers(&s, &st, &visitor.customer.id);
     s.extensions.insert(Session {
         customer_id: Arc::from(visitor.customer.id.as_str()),
         name: Arc::from(visitor.customer.name.as_str()),
@@ -135,12 +136,11 @@ macro_rules! on {
     }};
 }
 
-async fn on_connect(s: SocketRef, st: AppState) {
+async fn on_connect(s: SocketRef, _st: AppState) {
     let Ok(sess) = session(&s) else {
         let _ = s.disconnect();
         return;
     };
-    s.join(customer_room(&sess.customer_id));
     let _ = s.emit(
         shared::events::SESSION,
         &SessionPayload {
@@ -149,6 +149,13 @@ async fn on_connect(s: SocketRef, st: AppState) {
             chat_id: sess.open_chat_id.as_deref().map(str::to_owned),
         },
     );
+}
+
+/// Joins the visitor's room and registers the event handlers. Called from the auth
+/// middleware: socketioxide confirms the connect *before* it spawns the connect
+/// handler, so handlers registered there could miss a client's first events.
+fn register_handlers(s: &SocketRef, st: &AppState, customer_id: &str) {
+    s.join(customer_room(customer_id));
     on!(s, st, shared::events::CHAT_START, start);
     on!(s, st, shared::events::MESSAGE_SEND, send);
     on!(s, st, shared::events::MESSAGE_READ, read);

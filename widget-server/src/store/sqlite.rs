@@ -1458,7 +1458,7 @@ async fn op_rate(
         .execute(&mut *t.conn)
         .await?;
     let chat = t.reload_chat(&chat_id).await?;
-    t.chat_event(false, &chat, None, false).await
+    t.chat_event(false, &chat, None, true).await
 }
 
 async fn op_block(
