@@ -229,6 +229,9 @@ pub struct CustomerSendReq {
     pub body: String,
     #[serde(default)]
     pub chat_id: Option<ChatId>,
+    /// Files uploaded first with `POST /api/v1/visitor/attachments`.
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

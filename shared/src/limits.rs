@@ -45,6 +45,30 @@ fn control_error(field: &str, (pos, c): (usize, char)) -> ApiError {
     ))
 }
 
+/// Files in one message.
+pub const MAX_ATTACHMENTS_PER_MESSAGE: usize = 5;
+
+/// Validates the files named in a message: at most five well-formed ids.
+pub fn validate_attachment_ids(ids: &[String]) -> Result<(), ApiError> {
+    if ids.len() > MAX_ATTACHMENTS_PER_MESSAGE {
+        return Err(ApiError::invalid(format!(
+            "at most {MAX_ATTACHMENTS_PER_MESSAGE} attachments per message"
+        )));
+    }
+    for id in ids {
+        validate_client_id("attachment id", id)?;
+    }
+    Ok(())
+}
+
+/// A body may be empty when the message carries files.
+pub fn validate_body_with_files(body: &str, has_files: bool) -> Result<String, ApiError> {
+    if has_files && body.trim().is_empty() {
+        return Ok(String::new());
+    }
+    validate_body(body)
+}
+
 /// Validates a message body and returns it trimmed.
 pub fn validate_body(body: &str) -> Result<String, ApiError> {
     let trimmed = body.trim();

@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1` (one file per resource) and the widget's files.
 
+mod attachments;
 mod auth;
 mod chats;
 mod directory;
@@ -26,6 +27,7 @@ use crate::store::Actor;
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
+        .merge(attachments::router())
         .merge(chats::router())
         .merge(directory::router())
         .merge(visitor::router().layer(visitor_cors(&state.config.allowed_origins)))
@@ -56,8 +58,11 @@ fn visitor_cors(allowed: &[String]) -> tower_http::cors::CorsLayer {
             let o = origin.to_str().unwrap_or("").to_ascii_lowercase();
             allowed.iter().any(|a| a == "*" || *a == o)
         }))
-        .allow_methods([axum::http::Method::GET])
-        .allow_headers([axum::http::HeaderName::from_static("x-visitor-token")])
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([
+            axum::http::HeaderName::from_static("x-visitor-token"),
+            header::CONTENT_TYPE,
+        ])
 }
 
 async fn healthz() -> Json<serde_json::Value> {

@@ -20,6 +20,13 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/visitor/messages", get(messages))
         .route("/visitor/transcript", get(transcript))
+        .route(
+            "/visitor/attachments",
+            axum::routing::post(upload).layer(axum::extract::DefaultBodyLimit::max(
+                shared::limits::MAX_ATTACHMENT_BYTES,
+            )),
+        )
+        .route("/visitor/attachments/{id}", get(download))
 }
 
 async fn customer_id(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {
@@ -78,4 +85,46 @@ async fn transcript(
         &messages,
         q.format.as_deref(),
     )?)
+}
+
+async fn upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<super::attachments::UploadQuery>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<(axum::http::StatusCode, Json<shared::model::Attachment>)> {
+    let cid = customer_id(&state, &headers).await?;
+    let (name, content_type, data) = super::attachments::check_upload(&q, &headers, body)?;
+    let mut a = state
+        .store
+        .create_attachment("customer", &cid, &name, &content_type, data)
+        .await?;
+    a.url = format!("/api/v1/visitor/attachments/{}", a.id);
+    Ok((axum::http::StatusCode::CREATED, Json(a)))
+}
+
+async fn download(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> ApiResult<Response> {
+    let cid = customer_id(&state, &headers).await?;
+    let missing = || ApiError::not_found(format!("no attachment {id}"));
+    if id.is_empty() || id.len() > shared::limits::MAX_ID_CHARS {
+        return Err(missing().into());
+    }
+    let rec = state.store.attachment(&id).await?.ok_or_else(missing)?;
+    let allowed = match &rec.chat_id {
+        Some(chat_id) => state
+            .store
+            .customer_chat_any(&cid, Some(chat_id))
+            .await
+            .is_ok(),
+        None => rec.owner_kind == "customer" && rec.owner_id == cid,
+    };
+    // Another visitor's file answers exactly like a missing one.
+    if !allowed {
+        return Err(missing().into());
+    }
+    Ok(super::attachments::serve_file(rec))
 }

@@ -9,8 +9,8 @@ use shared::events::{
     PresenceReq, SyncAck, SyncReq, TagReq, TransferReq, TypingEvent,
 };
 use shared::limits::{
-    MAX_ID_CHARS, MAX_RESOLUTION_CHARS, validate_body, validate_client_id, validate_tag,
-    validate_text,
+    MAX_ID_CHARS, MAX_RESOLUTION_CHARS, validate_attachment_ids, validate_body_with_files,
+    validate_client_id, validate_tag, validate_text,
 };
 use shared::model::{Agent, AgentStatus, Author, AuthorKind, MessageKind};
 use shared::{ApiError, ErrorCode};
@@ -31,6 +31,9 @@ struct Session {
     agent: Arc<Agent>,
     actor: Arc<Actor>,
     jti: Arc<str>,
+    /// Token expiry (Unix seconds): the socket stops working when the token does.
+    expires_at: u64,
+    typing_bucket: Arc<Mutex<Bucket>>,
     bucket: Arc<Mutex<Bucket>>,
 }
 
@@ -60,6 +63,8 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
         agent: Arc::new(agent),
         actor: Arc::new(actor),
         jti: Arc::from(claims.jti.as_str()),
+        expires_at: claims.exp,
+        typing_bucket: Bucket::new(5, 10),
         bucket: Bucket::new(st.config.send_rate_limit, st.config.send_burst),
     };
     register_handlers(&s, &st, &sess);
@@ -72,6 +77,11 @@ fn session(s: &SocketRef, st: &AppState) -> Result<Session, ApiError> {
         .extensions
         .get::<Session>()
         .ok_or_else(|| ApiError::unauthorized("not signed in"))?;
+    if jsonwebtoken::get_current_timestamp() > sess.expires_at {
+        return Err(ApiError::unauthorized(
+            "your session has expired; sign in again",
+        ));
+    }
     if st.revoked.contains(&sess.jti) {
         return Err(ApiError::unauthorized(
             "this session was signed out; sign in again",
@@ -293,19 +303,24 @@ async fn send(
     let r: AgentSendReq = payload(data)?;
     check_chat_id(&r.chat_id)?;
     let client_msg_id = validate_client_id("client_msg_id", &r.client_msg_id)?;
-    let body = validate_body(&r.body)?;
+    validate_attachment_ids(&r.attachment_ids)?;
+    let body = validate_body_with_files(&r.body, !r.attachment_ids.is_empty())?;
     let kind = match r.kind.unwrap_or(MessageKind::Text) {
         MessageKind::Event => {
             return Err(ApiError::invalid("kind must be \"text\" or \"note\""));
         }
         k => k,
     };
-    if !r.attachment_ids.is_empty() {
-        return Err(ApiError::invalid("attachments are not supported yet"));
-    }
     Bucket::take(&sess.bucket)?;
     st.store
-        .agent_send(&sess.actor, &r.chat_id, &client_msg_id, &body, kind)
+        .agent_send(
+            &sess.actor,
+            &r.chat_id,
+            &client_msg_id,
+            &body,
+            kind,
+            &r.attachment_ids,
+        )
         .await
 }
 
@@ -328,6 +343,8 @@ async fn typing(
     data: Data,
 ) -> Result<shared::events::Empty, ApiError> {
     let r: AgentTypingReq = payload(data)?;
+    // Typing is frequent and unacknowledged by design: past the limit it is dropped.
+    Bucket::take(&sess.typing_bucket)?;
     check_chat_id(&r.chat_id)?;
     let chat = st
         .store

@@ -10,8 +10,8 @@ use shared::events::{
     SessionPayload, StartAck, StartReq, SyncAck, SyncReq, TypingEvent,
 };
 use shared::limits::{
-    MAX_COMMENT_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, validate_body, validate_client_id,
-    validate_email, validate_line, validate_text,
+    MAX_COMMENT_CHARS, MAX_ID_CHARS, MAX_NAME_CHARS, validate_attachment_ids, validate_body,
+    validate_body_with_files, validate_client_id, validate_email, validate_line, validate_text,
 };
 use shared::model::{Author, AuthorKind, Message};
 use shared::{ApiError, ErrorCode};
@@ -30,6 +30,7 @@ struct Session {
     token: Arc<str>,
     open_chat_id: Option<Arc<str>>,
     bucket: Arc<Mutex<Bucket>>,
+    typing_bucket: Arc<Mutex<Bucket>>,
 }
 
 pub fn register(io: &SocketIo, state: AppState) {
@@ -105,6 +106,7 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
         token: Arc::from(visitor.token.as_str()),
         open_chat_id: visitor.open_chat_id.as_deref().map(Arc::from),
         bucket: Bucket::new(st.config.send_rate_limit, st.config.send_burst),
+        typing_bucket: Bucket::new(5, 10),
     });
     Ok(())
 }
@@ -262,7 +264,8 @@ async fn send(
     let r: CustomerSendReq = parse(data)?;
     check_opt_chat_id(&r.chat_id)?;
     let client_msg_id = validate_client_id("client_msg_id", &r.client_msg_id)?;
-    let body = validate_body(&r.body)?;
+    validate_attachment_ids(&r.attachment_ids)?;
+    let body = validate_body_with_files(&r.body, !r.attachment_ids.is_empty())?;
     Bucket::take(&sess.bucket)?;
     st.store
         .customer_send(
@@ -270,6 +273,7 @@ async fn send(
             r.chat_id.as_deref(),
             &client_msg_id,
             &body,
+            &r.attachment_ids,
         )
         .await
 }
@@ -290,6 +294,8 @@ async fn typing(
     data: Data,
 ) -> Result<Empty, ApiError> {
     let r: CustomerTypingReq = parse(data)?;
+    // Typing is frequent and unacknowledged by design: past the limit it is dropped.
+    Bucket::take(&sess.typing_bucket)?;
     check_opt_chat_id(&r.chat_id)?;
     let chat = st
         .store

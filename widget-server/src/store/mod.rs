@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use shared::ApiError;
 use shared::events::ServerEvent;
 use shared::model::{
-    Agent, AgentStatus, Chat, ChatStatus, Customer, CustomerProfile, Department, EventId, Message,
-    MessageKind, Page, Role, Seq,
+    Agent, AgentStatus, Attachment, Chat, ChatStatus, Customer, CustomerProfile, Department,
+    EventId, Message, MessageKind, Page, Role, Seq,
 };
 
 pub mod sqlite;
@@ -111,6 +111,17 @@ pub struct Visitor {
 
 pub type StoreResult<T> = Result<T, ApiError>;
 
+/// An uploaded file with who uploaded it and where it was sent.
+pub struct AttachmentRecord {
+    pub meta: Attachment,
+    /// `agent` or `customer`.
+    pub owner_kind: String,
+    pub owner_id: String,
+    /// The chat it was sent in, once sent.
+    pub chat_id: Option<String>,
+    pub data: Vec<u8>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- administration ---
@@ -164,6 +175,7 @@ pub trait Store: Send + Sync + 'static {
         chat_id: Option<&str>,
         client_msg_id: &str,
         body: &str,
+        attachment_ids: &[String],
     ) -> StoreResult<Message>;
     async fn agent_send(
         &self,
@@ -172,6 +184,7 @@ pub trait Store: Send + Sync + 'static {
         client_msg_id: &str,
         body: &str,
         kind: MessageKind,
+        attachment_ids: &[String],
     ) -> StoreResult<Message>;
     async fn claim(&self, actor: &Actor, chat_id: &str) -> StoreResult<Chat>;
     async fn transfer(
@@ -223,6 +236,16 @@ pub trait Store: Send + Sync + 'static {
         customer_id: &str,
         chat_id: Option<&str>,
     ) -> StoreResult<Chat>;
+    /// Stores an uploaded file; it is sent by naming it in a message.
+    async fn create_attachment(
+        &self,
+        owner_kind: &str,
+        owner_id: &str,
+        name: &str,
+        content_type: &str,
+        data: Vec<u8>,
+    ) -> StoreResult<Attachment>;
+    async fn attachment(&self, id: &str) -> StoreResult<Option<AttachmentRecord>>;
     /// Flushes and closes the store; writes after this fail with `unavailable`.
     async fn close_store(&self);
     /// The committed events, in event-id order, for the dispatcher (taken once).

@@ -33,21 +33,31 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Actor, Audience, ChatFilter, ChatSort, NewAgent, Published, Store, StoreResult, SyncResult,
-    Viewer, Visitor, customer_view,
+    Actor, AttachmentRecord, Audience, ChatFilter, ChatSort, NewAgent, Published, Store,
+    StoreResult, SyncResult, Viewer, Visitor, customer_view,
 };
 
 /// The most writes committed together in one transaction.
 const MAX_BATCH: usize = 512;
 
 pub fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        AssertSqlSafe(include_str!("../../migrations/sqlite/0001_init.sql")).into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../migrations/sqlite/0001_init.sql")).into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            Cow::Borrowed("attachments"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../migrations/sqlite/0002_attachments.sql"))
+                .into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// A failure inside a write: a refusal (nothing was written) or a storage error
@@ -593,6 +603,40 @@ impl Tx<'_> {
         self.cache.customers.remove(id);
     }
 
+    /// The files `ids` uploaded by this author and not yet sent, in order.
+    async fn unsent_attachments(
+        &mut self,
+        owner_kind: &str,
+        owner_id: &str,
+        ids: &[String],
+    ) -> WResult<Vec<Attachment>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = sqlx::query(
+                "SELECT name, content_type, size, message_id FROM attachments WHERE id = ? AND owner_kind = ? AND owner_id = ?",
+            )
+            .bind(id)
+            .bind(owner_kind)
+            .bind(owner_id)
+            .fetch_optional(&mut *self.conn)
+            .await?;
+            let Some(row) = row else {
+                return Err(ApiError::invalid(format!("no upload {id:?} of yours")).into());
+            };
+            if row.try_get::<Option<String>, _>(3)?.is_some() {
+                return Err(ApiError::invalid(format!("upload {id:?} was already sent")).into());
+            }
+            out.push(Attachment {
+                id: id.clone(),
+                name: row.try_get(0)?,
+                content_type: row.try_get(1)?,
+                size: u64::try_from(row.try_get::<i64, _>(2)?).unwrap_or(0),
+                url: format!("/api/v1/attachments/{id}"),
+            });
+        }
+        Ok(out)
+    }
+
     /// Appends to the event log; `customer` is (customer id, customer-facing payload)
     /// when the customer may see the event.
     async fn event(
@@ -679,13 +723,31 @@ impl Tx<'_> {
         kind: MessageKind,
         body: &str,
     ) -> WResult<Message> {
+        self.insert_message_with(chat_id, core, client_msg_id, author, kind, body, Vec::new())
+            .await
+    }
+
+    /// Inserts a message (with files already uploaded by its author), logs
+    /// `message:new` and updates the chat. A resend of a stored `client_msg_id`
+    /// inserts nothing and answers the original.
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_message_with(
+        &mut self,
+        chat_id: &str,
+        core: &mut ChatCore,
+        client_msg_id: &str,
+        author: Author,
+        kind: MessageKind,
+        body: &str,
+        attachments: Vec<Attachment>,
+    ) -> WResult<Message> {
         let seq = core.last_seq + 1;
         let now = now_ms();
         let id = new_id();
         // A resend of a stored client_msg_id inserts nothing and answers the original.
         let inserted = sqlx::query(
             "INSERT INTO messages (id, chat_id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?) ON CONFLICT (chat_id, client_msg_id) DO NOTHING",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, client_msg_id) DO NOTHING",
         )
         .bind(&id)
         .bind(chat_id)
@@ -696,6 +758,7 @@ impl Tx<'_> {
         .bind(&author.name)
         .bind(kind.as_str())
         .bind(body)
+        .bind(serde_json::to_string(&attachments)?)
         .bind(now)
         .execute(&mut *self.conn)
         .await?;
@@ -722,6 +785,14 @@ impl Tx<'_> {
         .execute(&mut *self.conn)
         .await?;
         core.last_seq = seq;
+        for a in &attachments {
+            sqlx::query("UPDATE attachments SET chat_id = ?, message_id = ? WHERE id = ?")
+                .bind(chat_id)
+                .bind(&id)
+                .bind(&a.id)
+                .execute(&mut *self.conn)
+                .await?;
+        }
         if let Some(c) = self.cache.chats.get_mut(chat_id) {
             c.last_seq = seq;
         }
@@ -733,7 +804,7 @@ impl Tx<'_> {
             author,
             kind,
             body: body.to_owned(),
-            attachments: Vec::new(),
+            attachments,
             created_at: ts(now),
         };
         let payload = serde_json::to_string(&message)?;
@@ -954,6 +1025,7 @@ async fn op_customer_send(
     chat_id: Option<String>,
     client_msg_id: String,
     body: String,
+    attachment_ids: Vec<String>,
 ) -> WResult<Message> {
     let chat_id = match chat_id {
         // Another visitor's chat answers exactly like a missing one.
@@ -980,18 +1052,28 @@ async fn op_customer_send(
             ApiError::conflict("this chat is closed; start a new one with chat:start").into(),
         );
     }
+    let attachments = if attachment_ids.is_empty() {
+        Vec::new()
+    } else {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+            return Ok(m);
+        }
+        t.unsent_attachments("customer", &customer_id, &attachment_ids)
+            .await?
+    };
     let author = Author {
         kind: AuthorKind::Customer,
         id: customer_id,
         name,
     };
-    t.insert_message(
+    t.insert_message_with(
         &chat_id,
         &mut core,
         &client_msg_id,
         author,
         MessageKind::Text,
         &body,
+        attachments,
     )
     .await
 }
@@ -1003,6 +1085,7 @@ async fn op_agent_send(
     client_msg_id: String,
     body: String,
     kind: MessageKind,
+    attachment_ids: Vec<String>,
 ) -> WResult<Message> {
     let mut core = t.core(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
@@ -1030,14 +1113,24 @@ async fn op_agent_send(
         }
         return Err(refusal.into());
     }
+    let attachments = if attachment_ids.is_empty() {
+        Vec::new()
+    } else {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+            return Ok(m);
+        }
+        t.unsent_attachments("agent", &actor.id, &attachment_ids)
+            .await?
+    };
     let m = t
-        .insert_message(
+        .insert_message_with(
             &chat_id,
             &mut core,
             &client_msg_id,
             agent_author(&actor),
             kind,
             &body,
+            attachments,
         )
         .await?;
     // Mentions in notes notify the agents named (`@Name` or `@email`).
@@ -2084,6 +2177,7 @@ impl Store for SqliteStore {
         chat_id: Option<&str>,
         client_msg_id: &str,
         body: &str,
+        attachment_ids: &[String],
     ) -> StoreResult<Message> {
         let (c, ch, m, b) = (
             customer_id.to_owned(),
@@ -2091,7 +2185,8 @@ impl Store for SqliteStore {
             client_msg_id.to_owned(),
             body.to_owned(),
         );
-        run_op!(self, op_customer_send(c, ch, m, b))
+        let ids = attachment_ids.to_vec();
+        run_op!(self, op_customer_send(c, ch, m, b, ids))
     }
 
     async fn agent_send(
@@ -2101,14 +2196,16 @@ impl Store for SqliteStore {
         client_msg_id: &str,
         body: &str,
         kind: MessageKind,
+        attachment_ids: &[String],
     ) -> StoreResult<Message> {
+        let ids = attachment_ids.to_vec();
         let (a, ch, m, b) = (
             actor.clone(),
             chat_id.to_owned(),
             client_msg_id.to_owned(),
             body.to_owned(),
         );
-        run_op!(self, op_agent_send(a, ch, m, b, kind))
+        run_op!(self, op_agent_send(a, ch, m, b, kind, ids))
     }
 
     async fn claim(&self, actor: &Actor, chat_id: &str) -> StoreResult<Chat> {
@@ -2260,6 +2357,78 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?
             .ok_or_else(|| ApiError::not_found("no such chat"))
+    }
+
+    async fn create_attachment(
+        &self,
+        owner_kind: &str,
+        owner_id: &str,
+        name: &str,
+        content_type: &str,
+        data: Vec<u8>,
+    ) -> StoreResult<Attachment> {
+        let (ok, oi, n, ct) = (
+            owner_kind.to_owned(),
+            owner_id.to_owned(),
+            name.to_owned(),
+            content_type.to_owned(),
+        );
+        self.run(move |t| {
+            Box::pin(async move {
+                let id = new_id();
+                let size = data.len() as i64;
+                sqlx::query(
+                    "INSERT INTO attachments (id, owner_kind, owner_id, name, content_type, size, data, created_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(&ok)
+                .bind(&oi)
+                .bind(&n)
+                .bind(&ct)
+                .bind(size)
+                .bind(data)
+                .bind(now_ms())
+                .execute(&mut *t.conn)
+                .await?;
+                Ok(Attachment {
+                    url: format!("/api/v1/attachments/{id}"),
+                    id,
+                    name: n,
+                    content_type: ct,
+                    size: u64::try_from(size).unwrap_or(0),
+                })
+            })
+        })
+        .await
+    }
+
+    async fn attachment(&self, id: &str) -> StoreResult<Option<AttachmentRecord>> {
+        let row = sqlx::query(
+            "SELECT name, content_type, size, owner_kind, owner_id, chat_id, data FROM attachments WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await
+        .map_err(db_err)?;
+        let Some(r) = row else { return Ok(None) };
+        let rec = (|| -> Result<AttachmentRecord, sqlx::Error> {
+            Ok(AttachmentRecord {
+                meta: Attachment {
+                    id: id.to_owned(),
+                    name: r.try_get(0)?,
+                    content_type: r.try_get(1)?,
+                    size: u64::try_from(r.try_get::<i64, _>(2)?).unwrap_or(0),
+                    url: format!("/api/v1/attachments/{id}"),
+                },
+                owner_kind: r.try_get(3)?,
+                owner_id: r.try_get(4)?,
+                chat_id: r.try_get(5)?,
+                data: r.try_get(6)?,
+            })
+        })()
+        .map_err(db_err)?;
+        Ok(Some(rec))
     }
 
     async fn close_store(&self) {
