@@ -70,7 +70,6 @@ pub async fn serve(
     let (router, state) = build(config).await?;
     let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");
-    eprintln!("listening on http://{addr}");
     let io = state.io.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(

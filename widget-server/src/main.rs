@@ -26,7 +26,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API, the sockets and the widget (the default).
-    Serve(ServeArgs),
+    Serve,
     /// Bootstrap and recovery: departments, agents, passwords.
     Admin {
         #[command(subcommand)]
@@ -56,21 +56,32 @@ struct ServeArgs {
     #[command(flatten)]
     store: StoreArgs,
     /// Address to listen on.
-    #[arg(long, env = "PANEL_BIND", default_value = "127.0.0.1:5000")]
+    #[arg(
+        long,
+        env = "PANEL_BIND",
+        default_value = "127.0.0.1:5000",
+        global = true
+    )]
     bind: SocketAddr,
     /// Origin allowed to open customer sockets (the widget's site); repeatable.
     /// The server's own origin is always allowed.
     #[arg(
         long = "allowed-origin",
         env = "PANEL_ALLOWED_ORIGINS",
-        value_delimiter = ','
+        value_delimiter = ',',
+        global = true
     )]
     allowed_origins: Vec<String>,
     /// Messages per second per socket (bursts of twice that); 0 turns the limit off.
-    #[arg(long, env = "PANEL_SEND_RATE_LIMIT", default_value_t = 10)]
+    #[arg(
+        long,
+        env = "PANEL_SEND_RATE_LIMIT",
+        default_value_t = 10,
+        global = true
+    )]
     send_rate_limit: u32,
     /// Department for chats started without one (name or id); default: the first created.
-    #[arg(long, env = "PANEL_DEFAULT_DEPARTMENT")]
+    #[arg(long, env = "PANEL_DEFAULT_DEPARTMENT", global = true)]
     default_department: Option<String>,
 }
 
@@ -163,8 +174,7 @@ async fn main() {
 async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        None => serve(cli.serve).await,
-        Some(Command::Serve(args)) => serve(args).await,
+        None | Some(Command::Serve) => serve(cli.serve).await,
         Some(Command::Migrate(store)) => {
             init_logging(&store.log_level);
             let admin = Admin::open(&store.config()).await?;
@@ -269,6 +279,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
+    if let Ok(addr) = listener.local_addr() {
+        // Scripts wait for this line; the library itself stays quiet on stderr.
+        eprintln!("listening on http://{addr}");
+    }
     widget_server::serve(listener, config, shutdown_signal()).await
 }
 

@@ -112,7 +112,7 @@ async fn list(
     Ok(Json(state.store.chats(&auth.actor, &filter).await?))
 }
 
-/// Loads a chat the agent may see; others' chats answer 404, like missing ones.
+/// Loads a chat the agent may see: 403 for another department's chat, 404 for none.
 pub(crate) async fn visible_chat(
     state: &AppState,
     auth: &AuthAgent,

@@ -65,7 +65,10 @@ async fn messages(
     let items = state
         .store
         .messages(&chat.id, mq.before_seq, limit, false)
-        .await?;
+        .await?
+        .iter()
+        .map(crate::store::customer_message)
+        .collect();
     Ok(Json(Items { items }))
 }
 
@@ -99,7 +102,7 @@ async fn upload(
         .store
         .create_attachment("customer", &cid, &name, &content_type, data)
         .await?;
-    a.url = format!("/api/v1/visitor/attachments/{}", a.id);
+    a.url = crate::store::visitor_attachment_url(&a.id);
     Ok((axum::http::StatusCode::CREATED, Json(a)))
 }
 
@@ -115,11 +118,15 @@ async fn download(
     }
     let rec = state.store.attachment(&id).await?.ok_or_else(missing)?;
     let allowed = match &rec.chat_id {
-        Some(chat_id) => state
-            .store
-            .customer_chat_any(&cid, Some(chat_id))
-            .await
-            .is_ok(),
+        // Files of internal notes are for agents only.
+        Some(chat_id) => {
+            rec.message_kind.as_deref() != Some("note")
+                && state
+                    .store
+                    .customer_chat_any(&cid, Some(chat_id))
+                    .await
+                    .is_ok()
+        }
         None => rec.owner_kind == "customer" && rec.owner_id == cid,
     };
     // Another visitor's file answers exactly like a missing one.

@@ -137,7 +137,11 @@ pub fn chat_rooms(
     prev: Option<&str>,
     assignee: Option<&str>,
 ) -> Vec<String> {
-    let mut rooms = vec![ALL_CHATS_ROOM.to_owned()];
+    // Supervisors and admins hear about every chat, not about others' private events.
+    let mut rooms: Vec<String> = department
+        .map(|_| ALL_CHATS_ROOM.to_owned())
+        .into_iter()
+        .collect();
     rooms.extend(department.map(dept_room));
     rooms.extend(prev.map(dept_room));
     rooms.extend(assignee.map(agent_room));

@@ -119,6 +119,8 @@ pub struct AttachmentRecord {
     pub owner_id: String,
     /// The chat it was sent in, once sent.
     pub chat_id: Option<String>,
+    /// The kind of the message it was sent in (`note` files are agents-only).
+    pub message_kind: Option<String>,
     pub data: Vec<u8>,
 }
 
@@ -260,6 +262,8 @@ pub fn customer_view(chat: &Chat) -> Chat {
     c.unread_count = 0;
     c.customer.tags.clear();
     c.customer.custom_fields.clear();
+    // The closing note is written for the team.
+    c.resolution = None;
     if c.last_message
         .as_ref()
         .is_some_and(|m| m.kind == MessageKind::Note)
@@ -267,6 +271,20 @@ pub fn customer_view(chat: &Chat) -> Chat {
         c.last_message = None;
     }
     c
+}
+
+/// Where a visitor downloads a file: their own route, not the agents'.
+pub fn visitor_attachment_url(id: &str) -> String {
+    format!("/api/v1/visitor/attachments/{id}")
+}
+
+/// A message as a visitor receives it (attachment links on the visitor route).
+pub fn customer_message(m: &Message) -> Message {
+    let mut m = m.clone();
+    for a in &mut m.attachments {
+        a.url = visitor_attachment_url(&a.id);
+    }
+    m
 }
 
 /// Opens the store named by the configuration (SQLite unless a `postgres://` URL).

@@ -815,16 +815,22 @@ impl Tx<'_> {
             broadcast: false,
             customer: None,
         };
-        let customer = public.then_some((core.customer_id.as_str(), payload.as_str()));
+        let cmessage = public.then(|| super::customer_message(&message));
+        let cpayload = match &cmessage {
+            Some(m) if !m.attachments.is_empty() => Some(serde_json::to_string(m)?),
+            Some(_) => Some(payload.clone()),
+            None => None,
+        };
+        let customer = cpayload.as_deref().map(|p| (core.customer_id.as_str(), p));
         let event_id = self
             .event("message:new", &payload, &audience, customer)
             .await?;
-        if public {
+        if let Some(cm) = cmessage {
             audience.customer = Some((
                 core.customer_id.clone(),
                 ServerEvent::MessageNew(MessageEvent {
                     event_id,
-                    message: message.clone(),
+                    message: cm,
                 }),
             ));
         }
@@ -1113,6 +1119,11 @@ async fn op_agent_send(
         }
         return Err(refusal.into());
     }
+    let is_new = kind != MessageKind::Note
+        || !body.contains('@')
+        || t.existing_message(&chat_id, &client_msg_id)
+            .await?
+            .is_none();
     let attachments = if attachment_ids.is_empty() {
         Vec::new()
     } else {
@@ -1133,8 +1144,9 @@ async fn op_agent_send(
             attachments,
         )
         .await?;
-    // Mentions in notes notify the agents named (`@Name` or `@email`).
-    if kind == MessageKind::Note && body.contains('@') {
+    // Mentions in notes notify the agents named (`@Name` or `@email`) — once: a
+    // resend of the same note answers the stored one without notifying again.
+    if kind == MessageKind::Note && body.contains('@') && is_new {
         let agents = sqlx::query("SELECT id, name, email FROM agents")
             .fetch_all(&mut *t.conn)
             .await?;
@@ -1587,8 +1599,15 @@ async fn op_block(
         .await?
         .ok_or_else(|| Fail::Db(decode_err("customer vanished")))?;
     let payload = serde_json::to_string(&customer)?;
+    // Agents who can see the customer's chats hear of it (and supervisors/admins).
+    let department_id: Option<String> = sqlx::query_scalar(
+        "SELECT department_id FROM chats WHERE customer_id = ? ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(&customer_id)
+    .fetch_optional(&mut *t.conn)
+    .await?;
     let audience = Audience {
-        broadcast: true,
+        department_id,
         ..Audience::default()
     };
     let event_id = t
@@ -2009,12 +2028,17 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?,
             Viewer::Agent(a) if a.role.sees_everything() => {
-                sqlx::query("SELECT id, name, payload FROM events WHERE id > ? ORDER BY id LIMIT ?")
-                    .bind(since)
-                    .bind(limit)
-                    .fetch_all(&self.read)
-                    .await
-                    .map_err(db_err)?
+                // Everything but other agents' notifications.
+                sqlx::query(
+                    "SELECT id, name, payload FROM events WHERE id > ? \
+                     AND (name != 'notification' OR agent_id = ?) ORDER BY id LIMIT ?",
+                )
+                .bind(since)
+                .bind(&a.id)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await
+                .map_err(db_err)?
             }
             Viewer::Agent(a) => {
                 let depts =
@@ -2405,7 +2429,8 @@ impl Store for SqliteStore {
 
     async fn attachment(&self, id: &str) -> StoreResult<Option<AttachmentRecord>> {
         let row = sqlx::query(
-            "SELECT name, content_type, size, owner_kind, owner_id, chat_id, data FROM attachments WHERE id = ?",
+            "SELECT a.name, a.content_type, a.size, a.owner_kind, a.owner_id, a.chat_id, a.data, m.kind \
+             FROM attachments a LEFT JOIN messages m ON m.id = a.message_id WHERE a.id = ?",
         )
         .bind(id)
         .fetch_optional(&self.read)
@@ -2425,6 +2450,7 @@ impl Store for SqliteStore {
                 owner_id: r.try_get(4)?,
                 chat_id: r.try_get(5)?,
                 data: r.try_get(6)?,
+                message_kind: r.try_get(7)?,
             })
         })()
         .map_err(db_err)?;

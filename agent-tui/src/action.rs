@@ -1,0 +1,159 @@
+//! Everything a key can ask the console to do, named in snake_case so the config
+//! file's keymap can refer to each action by name.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    // Movement inside the focused pane.
+    MoveDown,
+    MoveUp,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    // Panes.
+    FocusLeft,
+    FocusRight,
+    NextPane,
+    PrevPane,
+    FocusQueue,
+    FocusChat,
+    FocusCustomer,
+    // Queue.
+    Open,
+    NextUnread,
+    Search,
+    ClearFilter,
+    // Composer.
+    Compose,
+    ComposeNote,
+    ToggleNote,
+    Send,
+    Normal,
+    // Chat actions.
+    Claim,
+    Close,
+    Reopen,
+    Transfer,
+    Tag,
+    Export,
+    SetStatus,
+    // Overlays and the rest.
+    CommandLine,
+    Help,
+    Notifications,
+    Refresh,
+    CycleTheme,
+    CopyLink,
+    Quit,
+}
+
+impl Action {
+    pub const ALL: [Action; 36] = [
+        Action::MoveDown,
+        Action::MoveUp,
+        Action::Top,
+        Action::Bottom,
+        Action::PageDown,
+        Action::PageUp,
+        Action::FocusLeft,
+        Action::FocusRight,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::FocusQueue,
+        Action::FocusChat,
+        Action::FocusCustomer,
+        Action::Open,
+        Action::NextUnread,
+        Action::Search,
+        Action::ClearFilter,
+        Action::Compose,
+        Action::ComposeNote,
+        Action::ToggleNote,
+        Action::Send,
+        Action::Normal,
+        Action::Claim,
+        Action::Close,
+        Action::Reopen,
+        Action::Transfer,
+        Action::Tag,
+        Action::Export,
+        Action::SetStatus,
+        Action::CommandLine,
+        Action::Help,
+        Action::Notifications,
+        Action::Refresh,
+        Action::CycleTheme,
+        Action::CopyLink,
+        Action::Quit,
+    ];
+
+    /// The snake_case name used in the config file.
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// What the action does, for the help overlay.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::MoveDown => "move down / scroll down",
+            Action::MoveUp => "move up / scroll up",
+            Action::Top => "go to the top",
+            Action::Bottom => "go to the bottom (latest)",
+            Action::PageDown => "page down",
+            Action::PageUp => "page up",
+            Action::FocusLeft => "focus the pane on the left",
+            Action::FocusRight => "focus the pane on the right",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "previous pane",
+            Action::FocusQueue => "show the queue",
+            Action::FocusChat => "show the chat",
+            Action::FocusCustomer => "show the customer",
+            Action::Open => "open the selected chat",
+            Action::NextUnread => "jump to the next chat with unread messages",
+            Action::Search => "search the queue",
+            Action::ClearFilter => "clear search and filters",
+            Action::Compose => "write a reply",
+            Action::ComposeNote => "write an internal note",
+            Action::ToggleNote => "switch between reply and internal note",
+            Action::Send => "send the message",
+            Action::Normal => "leave the mode (back to normal)",
+            Action::Claim => "claim the chat",
+            Action::Close => "close the chat (asks for a resolution)",
+            Action::Reopen => "reopen a closed chat",
+            Action::Transfer => "transfer to an agent or department",
+            Action::Tag => "tag the chat",
+            Action::Export => "export the transcript to a file",
+            Action::SetStatus => "set your status",
+            Action::CommandLine => "command line",
+            Action::Help => "this help",
+            Action::Notifications => "notifications",
+            Action::Refresh => "reload lists from the server",
+            Action::CycleTheme => "next theme (dark, light, high contrast)",
+            Action::CopyLink => "copy the chat link (OSC 52)",
+            Action::Quit => "quit",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_snake_case_and_parse_back() {
+        for a in Action::ALL {
+            let n = a.name();
+            assert!(!n.is_empty());
+            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{n}");
+            let back: Action = serde_json::from_value(serde_json::Value::String(n)).unwrap();
+            assert_eq!(back, a);
+        }
+        assert_eq!(Action::MoveDown.name(), "move_down");
+    }
+}

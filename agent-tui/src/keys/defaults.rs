@@ -1,0 +1,78 @@
+//! The default bindings per context (vim-style), as data.
+
+use super::KeyContext;
+use crate::action::Action;
+
+pub fn bindings(ctx: KeyContext) -> &'static [(&'static str, Action)] {
+    match ctx {
+        KeyContext::Normal => NORMAL,
+        KeyContext::Insert => INSERT,
+        KeyContext::Picker => PICKER,
+    }
+}
+
+const NORMAL: &[(&str, Action)] = &[
+    ("j", Action::MoveDown),
+    ("down", Action::MoveDown),
+    ("k", Action::MoveUp),
+    ("up", Action::MoveUp),
+    ("g g", Action::Top),
+    ("home", Action::Top),
+    ("G", Action::Bottom),
+    ("end", Action::Bottom),
+    ("ctrl-d", Action::PageDown),
+    ("pagedown", Action::PageDown),
+    ("ctrl-u", Action::PageUp),
+    ("pageup", Action::PageUp),
+    ("h", Action::FocusLeft),
+    ("left", Action::FocusLeft),
+    ("l", Action::FocusRight),
+    ("right", Action::FocusRight),
+    ("tab", Action::NextPane),
+    ("shift-tab", Action::PrevPane),
+    ("1", Action::FocusQueue),
+    ("2", Action::FocusChat),
+    ("3", Action::FocusCustomer),
+    ("enter", Action::Open),
+    ("u", Action::NextUnread),
+    ("/", Action::Search),
+    ("esc", Action::ClearFilter),
+    ("i", Action::Compose),
+    ("r", Action::Compose),
+    ("n", Action::ComposeNote),
+    ("c", Action::Claim),
+    ("x", Action::Close),
+    ("R", Action::Reopen),
+    ("t", Action::Transfer),
+    ("#", Action::Tag),
+    ("e", Action::Export),
+    ("s", Action::SetStatus),
+    (":", Action::CommandLine),
+    ("?", Action::Help),
+    ("N", Action::Notifications),
+    ("ctrl-r", Action::Refresh),
+    ("T", Action::CycleTheme),
+    ("y", Action::CopyLink),
+    ("q", Action::Quit),
+];
+
+const INSERT: &[(&str, Action)] = &[
+    ("ctrl-enter", Action::Send),
+    ("alt-enter", Action::Send),
+    ("ctrl-s", Action::Send),
+    ("esc", Action::Normal),
+    ("ctrl-n", Action::ToggleNote),
+];
+
+const PICKER: &[(&str, Action)] = &[
+    ("down", Action::MoveDown),
+    ("ctrl-n", Action::MoveDown),
+    ("ctrl-j", Action::MoveDown),
+    ("up", Action::MoveUp),
+    ("ctrl-p", Action::MoveUp),
+    ("ctrl-k", Action::MoveUp),
+    ("pagedown", Action::PageDown),
+    ("pageup", Action::PageUp),
+    ("enter", Action::Open),
+    ("esc", Action::Normal),
+];

@@ -1,0 +1,23 @@
+//! Agent Panel's terminal console. Module map:
+//! - `action`: every action a key can trigger (named in the config file);
+//! - `keys`: keymaps per mode, defaults and the user's overrides;
+//! - `state`: plain data — chats, queue, outbox, connection, forms;
+//! - `msg` / `effect`: what happens to the console, and what it asks for;
+//! - `update`: the pure state machine between them;
+//! - `ui`: `render(&State, &mut Frame)`, one file per pane;
+//! - `net`: the worker that owns REST and the socket, and sanitises all input;
+//! - `config`: config file, session and outbox files;
+//! - `app`: the terminal loop; `demo`: the one-command demo.
+
+pub mod action;
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod effect;
+pub mod fixtures;
+pub mod keys;
+pub mod msg;
+pub mod net;
+pub mod state;
+pub mod ui;
+pub mod update;

@@ -1,0 +1,264 @@
+//! The REST client: login, lists, history, customer profiles, transcripts. Every
+//! answer goes through `sanitize::decode`.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use shared::model::{
+    Agent, Chat, ChatId, ChatStatus, CustomerProfile, Department, Items, Message, Page, Seq,
+};
+use shared::{ApiError, ErrorBody, ErrorCode};
+
+use super::sanitize::{LoginAnswer, Sanitize, decode};
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RestError {
+    #[error("{0}")]
+    Api(ApiError),
+    #[error("cannot reach the server: {0}")]
+    Transport(String),
+    #[error("unexpected answer: {0}")]
+    Decode(String),
+}
+
+impl RestError {
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, RestError::Api(e) if e.code == ErrorCode::Unauthorized)
+    }
+    /// Words for the agent.
+    pub fn message(&self) -> String {
+        match self {
+            RestError::Api(e) => e.message.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Waiting chats loaded at most (10 pages of 100).
+const MAX_PAGES: u32 = 10;
+/// History page size.
+pub const HISTORY_PAGE: u32 = 200;
+
+#[derive(Clone)]
+pub struct Rest {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl Rest {
+    pub fn new(server: &str) -> Result<Rest, RestError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20))
+            .user_agent(concat!("agent-tui/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| RestError::Transport(e.to_string()))?;
+        Ok(Rest {
+            http,
+            base: format!("{}/api/v1", server.trim_end_matches('/')),
+            token: None,
+        })
+    }
+
+    pub fn with_token(mut self, token: String) -> Rest {
+        self.token = Some(token);
+        self
+    }
+
+    async fn send<T: DeserializeOwned + Sanitize>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, RestError> {
+        let v = self.send_raw(req).await?;
+        decode(v).map_err(RestError::Decode)
+    }
+
+    async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<Value, RestError> {
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| RestError::Transport(root_cause(&e)))?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| RestError::Transport(root_cause(&e)))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| RestError::Decode(e.to_string()));
+        }
+        match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(mut b) => {
+                b.error.sanitize();
+                Err(RestError::Api(b.error))
+            }
+            Err(_) => Err(RestError::Api(ApiError::new(
+                if status.as_u16() == 401 {
+                    ErrorCode::Unauthorized
+                } else {
+                    ErrorCode::Internal
+                },
+                format!("the server answered {status}"),
+            ))),
+        }
+    }
+
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        remember: bool,
+    ) -> Result<LoginAnswer, RestError> {
+        self.send(
+            self.http
+                .post(format!("{}/auth/login", self.base))
+                .json(&json!({"email": email, "password": password, "remember_me": remember})),
+        )
+        .await
+    }
+
+    pub async fn logout(&self) -> Result<(), RestError> {
+        self.send_raw(
+            self.http
+                .post(format!("{}/auth/logout", self.base))
+                .json(&json!({})),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn me(&self) -> Result<Agent, RestError> {
+        self.send(self.http.get(format!("{}/auth/me", self.base)))
+            .await
+    }
+
+    /// Waiting chats (every page up to 1,000), my active chats, or recent closed ones.
+    pub async fn chats(&self, status: ChatStatus) -> Result<Vec<Chat>, RestError> {
+        let mut out = Vec::new();
+        let pages = if status == ChatStatus::Closed {
+            1
+        } else {
+            MAX_PAGES
+        };
+        for page in 1..=pages {
+            let mut q: Vec<(&str, String)> = vec![
+                ("status", status.as_str().to_owned()),
+                ("page", page.to_string()),
+                ("per_page", "100".to_owned()),
+            ];
+            match status {
+                ChatStatus::Active => q.push(("assignee", "me".into())),
+                ChatStatus::Closed => {
+                    q.push(("sort", "newest".into()));
+                    q[2].1 = "50".into();
+                }
+                ChatStatus::Waiting => q.push(("sort", "wait".into())),
+            }
+            let p: Page<Chat> = self
+                .send(self.http.get(format!("{}/chats", self.base)).query(&q))
+                .await?;
+            let n = p.items.len();
+            out.extend(p.items);
+            if n < p.per_page.max(1) as usize || out.len() as i64 >= p.total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn chat(&self, id: &ChatId) -> Result<Chat, RestError> {
+        self.send(self.http.get(format!("{}/chats/{id}", self.base)))
+            .await
+    }
+
+    pub async fn messages(
+        &self,
+        id: &ChatId,
+        before_seq: Option<Seq>,
+    ) -> Result<Vec<Message>, RestError> {
+        let mut q = vec![("limit", HISTORY_PAGE.to_string())];
+        if let Some(b) = before_seq {
+            q.push(("before_seq", b.to_string()));
+        }
+        let items: Items<Message> = self
+            .send(
+                self.http
+                    .get(format!("{}/chats/{id}/messages", self.base))
+                    .query(&q),
+            )
+            .await?;
+        Ok(items.items)
+    }
+
+    pub async fn customer(&self, id: &str) -> Result<CustomerProfile, RestError> {
+        self.send(self.http.get(format!("{}/customers/{id}", self.base)))
+            .await
+    }
+
+    pub async fn agents(&self) -> Result<Vec<Agent>, RestError> {
+        let p: Page<Agent> = self
+            .send(
+                self.http
+                    .get(format!("{}/agents", self.base))
+                    .query(&[("per_page", "100")]),
+            )
+            .await?;
+        Ok(p.items)
+    }
+
+    pub async fn departments(&self) -> Result<Vec<Department>, RestError> {
+        let p: Page<Department> = self
+            .send(
+                self.http
+                    .get(format!("{}/departments", self.base))
+                    .query(&[("per_page", "100")]),
+            )
+            .await?;
+        Ok(p.items)
+    }
+
+    /// The plain-text transcript (written to a file, never drawn).
+    pub async fn transcript(&self, id: &ChatId) -> Result<String, RestError> {
+        let req = self
+            .http
+            .get(format!("{}/chats/{id}/transcript", self.base))
+            .query(&[("format", "text")]);
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| RestError::Transport(root_cause(&e)))?;
+        let status = resp.status();
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| RestError::Transport(root_cause(&e)))?;
+        if !status.is_success() {
+            let msg = serde_json::from_str::<ErrorBody>(&text)
+                .map(|b| b.error)
+                .unwrap_or_else(|_| {
+                    ApiError::new(ErrorCode::Internal, format!("the server answered {status}"))
+                });
+            return Err(RestError::Api(msg));
+        }
+        Ok(text)
+    }
+}
+
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s = inner.to_string();
+        src = inner.source();
+    }
+    shared::text::sanitize_line(&s).into_owned()
+}
