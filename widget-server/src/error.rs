@@ -35,10 +35,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rej) => Err(AppError(json_rejection(rej))),
+        // Parse to a value first: serde would accept an array for a struct.
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(rej) => return Err(AppError(json_rejection(rej))),
+        };
+        if !value.is_object() {
+            return Err(AppError(ApiError::invalid(
+                "the body must be a JSON object",
+            )));
         }
+        serde_json::from_value(value)
+            .map(ApiJson)
+            .map_err(|e| AppError(ApiError::invalid(format!("wrong JSON shape: {e}"))))
     }
 }
 

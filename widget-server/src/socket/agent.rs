@@ -15,12 +15,10 @@ use shared::limits::{
 use shared::model::{Agent, AgentStatus, Author, AuthorKind, MessageKind};
 use shared::{ApiError, ErrorCode};
 use socketioxide::SocketIo;
-use socketioxide::extract::{AckSender, SocketRef, TryData};
-use socketioxide::handler::ConnectHandler;
+use socketioxide::extract::SocketRef;
 
 use super::{
     ALL_CHATS_ROOM, Bucket, Refused, agent_room, chat_rooms, customer_room, dept_room, parse, pong,
-    reply,
 };
 use crate::AppState;
 use crate::store::{Actor, SyncResult, Viewer};
@@ -38,16 +36,13 @@ struct Session {
 }
 
 pub fn register(io: &SocketIo, state: AppState) {
-    let mw_state = state.clone();
-    let middleware = move |s: SocketRef, TryData(auth): TryData<Value>| {
-        let st = mw_state.clone();
-        async move { authenticate(s, auth.ok(), st).await }
-    };
-    let handler = move |s: SocketRef| {
-        let st = state.clone();
-        async move { on_connect(s, st).await }
-    };
-    io.ns(shared::events::AGENT_NS, handler.with(middleware));
+    super::namespace(
+        io,
+        shared::events::AGENT_NS,
+        state,
+        authenticate,
+        on_connect,
+    );
 }
 
 async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result<(), Refused> {
@@ -90,25 +85,6 @@ fn session(s: &SocketRef, st: &AppState) -> Result<Session, ApiError> {
     Ok(sess)
 }
 
-macro_rules! on {
-    ($s:expr, $st:expr, $event:expr, $f:ident) => {{
-        let st = $st.clone();
-        $s.on(
-            $event,
-            move |s: SocketRef, TryData(data): TryData<Value>, ack: AckSender| {
-                let st = st.clone();
-                async move {
-                    let result = match session(&s, &st) {
-                        Ok(sess) => $f(&s, &st, &sess, data.ok()).await,
-                        Err(e) => Err(e),
-                    };
-                    reply(ack, result);
-                }
-            },
-        );
-    }};
-}
-
 async fn on_connect(s: SocketRef, st: AppState) {
     let Some(sess) = s.extensions.get::<Session>() else {
         let _ = s.disconnect();
@@ -135,24 +111,19 @@ fn register_handlers(s: &SocketRef, st: &AppState, sess: &Session) {
     }
     s.join(rooms);
 
-    on!(s, st, shared::events::CHAT_CLAIM, claim);
-    on!(s, st, shared::events::CHAT_TRANSFER, transfer);
-    on!(s, st, shared::events::CHAT_CLOSE, close);
-    on!(s, st, shared::events::CHAT_REOPEN, reopen);
-    on!(s, st, shared::events::CHAT_TAG, tag);
-    on!(s, st, shared::events::MESSAGE_SEND, send);
-    on!(s, st, shared::events::MESSAGE_READ, read);
-    on!(s, st, shared::events::TYPING, typing);
-    on!(s, st, shared::events::PRESENCE_SET, presence);
-    on!(s, st, shared::events::SYNC, sync);
-    on!(s, st, shared::events::CUSTOMER_BLOCK, block);
-    on!(s, st, shared::events::PING, ping);
-    s.on_fallback(
-        |ack: AckSender, socketioxide::extract::Event(name): socketioxide::extract::Event| async move {
-            let name: String = name.chars().take(40).collect();
-            reply::<()>(ack, Err(ApiError::invalid(format!("unknown event {name:?}"))));
-        },
-    );
+    on!(s, st, session, shared::events::CHAT_CLAIM, claim);
+    on!(s, st, session, shared::events::CHAT_TRANSFER, transfer);
+    on!(s, st, session, shared::events::CHAT_CLOSE, close);
+    on!(s, st, session, shared::events::CHAT_REOPEN, reopen);
+    on!(s, st, session, shared::events::CHAT_TAG, tag);
+    on!(s, st, session, shared::events::MESSAGE_SEND, send);
+    on!(s, st, session, shared::events::MESSAGE_READ, read);
+    on!(s, st, session, shared::events::TYPING, typing);
+    on!(s, st, session, shared::events::PRESENCE_SET, presence);
+    on!(s, st, session, shared::events::SYNC, sync);
+    on!(s, st, session, shared::events::CUSTOMER_BLOCK, block);
+    on!(s, st, session, shared::events::PING, ping);
+    super::answer_unknown_events(s);
     let st_dc = st.clone();
     s.on_disconnect(move |s: SocketRef| {
         let st = st_dc.clone();

@@ -16,10 +16,9 @@ use shared::limits::{
 use shared::model::{Author, AuthorKind, Message};
 use shared::{ApiError, ErrorCode};
 use socketioxide::SocketIo;
-use socketioxide::extract::{AckSender, SocketRef, TryData};
-use socketioxide::handler::ConnectHandler;
+use socketioxide::extract::SocketRef;
 
-use super::{Bucket, Refused, chat_rooms, customer_room, parse, pong, reply};
+use super::{Bucket, Refused, chat_rooms, customer_room, parse, pong};
 use crate::AppState;
 use crate::store::{SyncResult, Viewer, customer_view};
 
@@ -34,16 +33,13 @@ struct Session {
 }
 
 pub fn register(io: &SocketIo, state: AppState) {
-    let mw_state = state.clone();
-    let middleware = move |s: SocketRef, TryData(auth): TryData<Value>| {
-        let st = mw_state.clone();
-        async move { authenticate(s, auth.ok(), st).await }
-    };
-    let handler = move |s: SocketRef| {
-        let st = state.clone();
-        async move { on_connect(s, st).await }
-    };
-    io.ns(shared::events::CUSTOMER_NS, handler.with(middleware));
+    super::namespace(
+        io,
+        shared::events::CUSTOMER_NS,
+        state,
+        authenticate,
+        on_connect,
+    );
 }
 
 /// A browser always sends `Origin`; it must be the server's own origin or on the
@@ -111,7 +107,7 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
     Ok(())
 }
 
-fn session(s: &SocketRef) -> Result<Session, ApiError> {
+fn session(s: &SocketRef, _: &AppState) -> Result<Session, ApiError> {
     s.extensions
         .get::<Session>()
         .ok_or_else(|| ApiError::unauthorized("no visitor session"))
@@ -119,27 +115,8 @@ fn session(s: &SocketRef) -> Result<Session, ApiError> {
 
 type Data = Option<Value>;
 
-macro_rules! on {
-    ($s:expr, $st:expr, $event:expr, $f:ident) => {{
-        let st = $st.clone();
-        $s.on(
-            $event,
-            move |s: SocketRef, TryData(data): TryData<Value>, ack: AckSender| {
-                let st = st.clone();
-                async move {
-                    let result = match session(&s) {
-                        Ok(sess) => $f(&s, &st, &sess, data.ok()).await,
-                        Err(e) => Err(e),
-                    };
-                    reply(ack, result);
-                }
-            },
-        );
-    }};
-}
-
-async fn on_connect(s: SocketRef, _st: AppState) {
-    let Ok(sess) = session(&s) else {
+async fn on_connect(s: SocketRef, st: AppState) {
+    let Ok(sess) = session(&s, &st) else {
         let _ = s.disconnect();
         return;
     };
@@ -158,19 +135,14 @@ async fn on_connect(s: SocketRef, _st: AppState) {
 /// handler, so handlers registered there could miss a client's first events.
 fn register_handlers(s: &SocketRef, st: &AppState, customer_id: &str) {
     s.join(customer_room(customer_id));
-    on!(s, st, shared::events::CHAT_START, start);
-    on!(s, st, shared::events::MESSAGE_SEND, send);
-    on!(s, st, shared::events::MESSAGE_READ, read);
-    on!(s, st, shared::events::TYPING, typing);
-    on!(s, st, shared::events::CHAT_RATE, rate);
-    on!(s, st, shared::events::SYNC, sync);
-    on!(s, st, shared::events::PING, ping);
-    s.on_fallback(
-        |ack: AckSender, socketioxide::extract::Event(name): socketioxide::extract::Event| async move {
-            let name: String = name.chars().take(40).collect();
-            reply::<()>(ack, Err(ApiError::invalid(format!("unknown event {name:?}"))));
-        },
-    );
+    on!(s, st, session, shared::events::CHAT_START, start);
+    on!(s, st, session, shared::events::MESSAGE_SEND, send);
+    on!(s, st, session, shared::events::MESSAGE_READ, read);
+    on!(s, st, session, shared::events::TYPING, typing);
+    on!(s, st, session, shared::events::CHAT_RATE, rate);
+    on!(s, st, session, shared::events::SYNC, sync);
+    on!(s, st, session, shared::events::PING, ping);
+    super::answer_unknown_events(s);
 }
 
 fn check_opt_chat_id(id: &Option<String>) -> Result<(), ApiError> {

@@ -2,6 +2,31 @@
 //! share (typed payloads, acks, rate limits), and the dispatcher that pushes every
 //! committed event, in event-id order, to the sockets allowed to see it.
 
+/// Registers the handler of one acked event: it checks the socket's session with
+/// `$session`, runs `$f(&socket, &state, &session, payload)` and answers the ack.
+macro_rules! on {
+    ($s:expr, $st:expr, $session:path, $event:expr, $f:path) => {{
+        let st = $st.clone();
+        $s.on(
+            $event,
+            move |s: socketioxide::extract::SocketRef,
+                  socketioxide::extract::TryData(data): socketioxide::extract::TryData<
+                serde_json::Value,
+            >,
+                  ack: socketioxide::extract::AckSender| {
+                let st = st.clone();
+                async move {
+                    let result = match $session(&s, &st) {
+                        Ok(sess) => $f(&s, &st, &sess, data.ok()).await,
+                        Err(e) => Err(e),
+                    };
+                    $crate::socket::reply(ack, result);
+                }
+            },
+        );
+    }};
+}
+
 mod agent;
 mod customer;
 
@@ -34,6 +59,49 @@ pub fn layer() -> (SocketIoLayer, SocketIo) {
         .ping_interval(Duration::from_secs(20))
         .ping_timeout(Duration::from_secs(20))
         .build_layer()
+}
+
+/// Registers a namespace: `auth` runs as the connect middleware (its refusal is the
+/// client's `connect_error`), `connect` once the socket is connected.
+pub fn namespace<A, AF, C, CF>(
+    io: &SocketIo,
+    path: &'static str,
+    state: AppState,
+    auth: A,
+    connect: C,
+) where
+    A: Fn(socketioxide::extract::SocketRef, Option<Value>, AppState) -> AF
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    AF: std::future::Future<Output = Result<(), Refused>> + Send + 'static,
+    C: Fn(socketioxide::extract::SocketRef, AppState) -> CF + Clone + Send + Sync + 'static,
+    CF: std::future::Future<Output = ()> + Send + 'static,
+{
+    use socketioxide::handler::ConnectHandler;
+    let mw_state = state.clone();
+    let middleware =
+        move |s: socketioxide::extract::SocketRef,
+              socketioxide::extract::TryData(data): socketioxide::extract::TryData<Value>| {
+            let (st, auth) = (mw_state.clone(), auth.clone());
+            async move { auth(s, data.ok(), st).await }
+        };
+    let handler = move |s: socketioxide::extract::SocketRef| {
+        let (st, connect) = (state.clone(), connect.clone());
+        async move { connect(s, st).await }
+    };
+    io.ns(path, handler.with(middleware));
+}
+
+/// Unknown events get an `invalid` ack that names them.
+pub fn answer_unknown_events(s: &socketioxide::extract::SocketRef) {
+    s.on_fallback(
+        |ack: AckSender, socketioxide::extract::Event(name): socketioxide::extract::Event| async move {
+            let name: String = name.chars().take(40).collect();
+            reply::<()>(ack, Err(ApiError::invalid(format!("unknown event {name:?}"))));
+        },
+    );
 }
 
 pub fn register(io: &SocketIo, state: AppState) {
