@@ -1,17 +1,25 @@
-//! The SQLite store: WAL, one writer task that commits many writes per transaction
+//! The SQLite store: WAL, one writer thread that commits many writes per transaction
 //! (group commit) and acks each only after the commit, and a pool of readers.
 //!
 //! One writer means event ids are assigned and committed in increasing order, so a
 //! client that has seen event N can never later meet an event below N.
+//!
+//! The writer is a dedicated OS thread that owns a rusqlite connection: a whole batch
+//! runs on that thread with cached prepared statements, so a write costs a few
+//! in-thread statement executions instead of a hand-over to a database worker thread
+//! per statement. WAL checkpoints run on a thread of their own, off the commit path.
+//! The readers (and the migrations) use sqlx.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::path::Path;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::mpsc::{Receiver as StdReceiver, RecvTimeoutError, SyncSender};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures_util::future::BoxFuture;
+use rusqlite::{OpenFlags, OptionalExtension, params};
 use shared::ApiError;
 use shared::events::{
     ChatEvent, CustomerEvent, MessageEvent, NotificationEvent, PresenceEvent, ReadEvent,
@@ -38,7 +46,19 @@ use super::{
 };
 
 /// The most writes committed together in one transaction.
-const MAX_BATCH: usize = 512;
+const MAX_BATCH: usize = 2048;
+
+/// How often the WAL is checkpointed into the database file, at the latest.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+/// Committed writes after which the writer asks for a checkpoint before the timer
+/// (keeps the WAL short under heavy load).
+const CHECKPOINT_AFTER_WRITES: usize = 8192;
+
+/// Distinct statements the writer keeps prepared (every write statement fits).
+const STATEMENT_CACHE: usize = 128;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn migrator() -> Migrator {
     Migrator::with_migrations(vec![
@@ -57,19 +77,35 @@ pub fn migrator() -> Migrator {
                 .into_sql_str(),
             false,
         ),
+        Migration::new(
+            3,
+            Cow::Borrowed("canned"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../migrations/sqlite/0003_canned.sql")).into_sql_str(),
+            false,
+        ),
     ])
 }
+
+/// A storage error from either driver: the writer's (rusqlite) or the readers' (sqlx).
+type DbError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A failure inside a write: a refusal (nothing was written) or a storage error
 /// (the whole batch is rolled back).
 enum Fail {
     Api(ApiError),
-    Db(sqlx::Error),
+    Db(DbError),
 }
 
 impl From<sqlx::Error> for Fail {
     fn from(e: sqlx::Error) -> Self {
-        Fail::Db(e)
+        Fail::Db(Box::new(e))
+    }
+}
+
+impl From<rusqlite::Error> for Fail {
+    fn from(e: rusqlite::Error) -> Self {
+        Fail::Db(Box::new(e))
     }
 }
 
@@ -81,8 +117,13 @@ impl From<ApiError> for Fail {
 
 impl From<serde_json::Error> for Fail {
     fn from(e: serde_json::Error) -> Self {
-        Fail::Db(sqlx::Error::Decode(Box::new(e)))
+        Fail::Db(Box::new(e))
     }
+}
+
+/// A state the store should never be in (a row that vanished inside a transaction).
+fn inconsistent(what: &str) -> Fail {
+    Fail::Db(format!("{what} in store").into())
 }
 
 type WResult<T> = Result<T, Fail>;
@@ -94,10 +135,8 @@ struct Outcome {
     finish: Box<dyn FnOnce(Result<(), ApiError>) + Send>,
 }
 
-type Job = Box<
-    dyn for<'c> FnOnce(&'c mut SqliteConnection, &'c mut WriterCache) -> BoxFuture<'c, Outcome>
-        + Send,
->;
+/// A write, run on the writer thread inside the batch's transaction.
+type Job = Box<dyn FnOnce(&mut Tx<'_>) -> Outcome + Send>;
 
 /// What the writer remembers between writes so the hot path (a message into a known
 /// chat) needs few queries. The writer is the only writer, so the cache is exact; it
@@ -113,8 +152,11 @@ const MAX_CACHED: usize = 50_000;
 
 /// Writes collect their events here while they run inside the batch.
 struct Tx<'c> {
-    conn: &'c mut SqliteConnection,
+    conn: &'c rusqlite::Connection,
     cache: &'c mut WriterCache,
+    /// The last event id issued in this batch: ids are assigned here, not by SQLite,
+    /// so logging an event needs no round trip for its id.
+    last_event_id: &'c mut EventId,
     publish: Vec<Published>,
 }
 
@@ -132,7 +174,14 @@ fn unavailable() -> ApiError {
     )
 }
 
-fn db_err(e: sqlx::Error) -> ApiError {
+fn storage_failed() -> ApiError {
+    ApiError::new(
+        shared::ErrorCode::Unavailable,
+        "storage error; nothing was saved, retry",
+    )
+}
+
+fn db_err(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "store read failed");
     ApiError::new(shared::ErrorCode::Unavailable, "storage error; retry")
 }
@@ -157,34 +206,77 @@ fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Opens a read-write rusqlite connection with the store's settings. `synchronous =
+/// FULL`: the WAL is synced at every commit, so an acked write survives power loss;
+/// group commit keeps that affordable. Automatic checkpoints are off: the
+/// checkpointer thread does them, so no commit waits for one.
+fn open_rusqlite(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
 impl SqliteStore {
     pub async fn open(url: &str) -> anyhow::Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // FULL: the WAL is synced at every commit, so an acked write survives
-            // power loss. Group commit keeps that affordable.
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true)
             .pragma("cache_size", "-65536")
             .pragma("temp_store", "memory");
-        let mut writer = SqliteConnection::connect_with(&opts).await?;
+        let mut migrate = SqliteConnection::connect_with(&opts).await?;
         // `run_direct`: `run(&mut conn)` makes this future not provably `Send`, so
         // `serve` could not be spawned.
-        migrator().run_direct(None, &mut writer, false).await?;
+        migrator().run_direct(None, &mut migrate, false).await?;
+        migrate.close().await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.clone().read_only(true))
             .await?;
+        let path = opts.get_filename().to_path_buf();
+        let (writer, checkpointer) = tokio::task::spawn_blocking(move || {
+            Ok::<_, rusqlite::Error>((open_rusqlite(&path)?, open_rusqlite(&path)?))
+        })
+        .await??;
         let (jobs_tx, jobs_rx) = mpsc::channel::<Job>(4096);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let (done_tx, done_rx) = oneshot::channel();
-        tokio::spawn(async move {
-            writer_loop(writer, jobs_rx, events_tx).await;
-            let _ = done_tx.send(());
-        });
+        // Capacity 1: a request for a checkpoint while one is pending adds nothing.
+        let (nudge_tx, nudge_rx) = std::sync::mpsc::sync_channel::<()>(1);
+        let checkpoints = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint_loop(&checkpointer, &nudge_rx))?;
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || {
+                writer_loop(&writer, jobs_rx, &events_tx, &nudge_tx);
+                // Stop the checkpointer, then leave the database file complete and
+                // the WAL empty.
+                drop(nudge_tx);
+                let _ = checkpoints.join();
+                match writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                    r.get::<_, i64>(0)
+                }) {
+                    Ok(0) => {}
+                    Ok(_) => tracing::warn!("final WAL checkpoint incomplete (readers busy)"),
+                    Err(e) => tracing::warn!(error = %e, "final WAL checkpoint failed"),
+                }
+                if let Err((_, e)) = writer.close() {
+                    tracing::warn!(error = %e, "closing the writer connection failed");
+                }
+                let _ = done_tx.send(());
+            })?;
         Ok(SqliteStore {
             read,
             jobs: Mutex::new(Some(jobs_tx)),
@@ -193,52 +285,42 @@ impl SqliteStore {
         })
     }
 
-    /// Runs a write in the writer task; answers after its batch has committed.
+    /// Runs a write on the writer thread; answers after its batch has committed.
     async fn run<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut Tx<'_>) -> BoxFuture<'c, WResult<T>> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> WResult<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
-        let job: Job = Box::new(move |conn, cache| {
-            Box::pin(async move {
-                let mut t = Tx {
-                    conn,
-                    cache,
+        let job: Job = Box::new(move |t| {
+            let r = f(t);
+            let publish = std::mem::take(&mut t.publish);
+            match r {
+                Ok(v) => Outcome {
+                    publish,
+                    db_error: false,
+                    finish: Box::new(move |commit| {
+                        let _ = tx.send(commit.map(|()| v));
+                    }),
+                },
+                Err(Fail::Api(e)) => Outcome {
                     publish: Vec::new(),
-                };
-                let r = f(&mut t).await;
-                let publish = std::mem::take(&mut t.publish);
-                match r {
-                    Ok(v) => Outcome {
-                        publish,
-                        db_error: false,
-                        finish: Box::new(move |commit| {
-                            let _ = tx.send(commit.map(|()| v));
-                        }),
-                    },
-                    Err(Fail::Api(e)) => Outcome {
+                    db_error: false,
+                    finish: Box::new(move |_| {
+                        let _ = tx.send(Err(e));
+                    }),
+                },
+                Err(Fail::Db(e)) => {
+                    tracing::error!(error = %e, "store write failed; batch rolled back");
+                    Outcome {
                         publish: Vec::new(),
-                        db_error: false,
+                        db_error: true,
                         finish: Box::new(move |_| {
-                            let _ = tx.send(Err(e));
+                            let _ = tx.send(Err(storage_failed()));
                         }),
-                    },
-                    Err(Fail::Db(e)) => {
-                        tracing::error!(error = %e, "store write failed; batch rolled back");
-                        Outcome {
-                            publish: Vec::new(),
-                            db_error: true,
-                            finish: Box::new(move |_| {
-                                let _ = tx.send(Err(ApiError::new(
-                                    shared::ErrorCode::Unavailable,
-                                    "storage error; nothing was saved, retry",
-                                )));
-                            }),
-                        }
                     }
                 }
-            })
+            }
         });
         let sender = self
             .jobs
@@ -251,14 +333,41 @@ impl SqliteStore {
     }
 }
 
-async fn writer_loop(
-    mut conn: SqliteConnection,
+/// The newest event id in the log (or ever issued: the table is AUTOINCREMENT).
+const LAST_EVENT_ID_SQL: &str = "SELECT MAX(COALESCE((SELECT MAX(id) FROM events), 0), \
+    COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0))";
+
+/// Opens the batch's transaction and reads the last event id inside it, so ids stay
+/// right even if another store on the same file (an admin tool) wrote in between.
+fn begin(conn: &rusqlite::Connection) -> rusqlite::Result<EventId> {
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    let last = conn
+        .prepare_cached(LAST_EVENT_ID_SQL)
+        .and_then(|mut s| s.query_row([], |r| r.get(0)));
+    if last.is_err() {
+        rollback(conn);
+    }
+    last
+}
+
+fn rollback(conn: &rusqlite::Connection) {
+    if !conn.is_autocommit()
+        && let Err(e) = conn.execute_batch("ROLLBACK")
+    {
+        tracing::error!(error = %e, "rollback failed");
+    }
+}
+
+fn writer_loop(
+    conn: &rusqlite::Connection,
     mut jobs: mpsc::Receiver<Job>,
-    events: mpsc::UnboundedSender<Published>,
+    events: &mpsc::UnboundedSender<Published>,
+    checkpoint: &SyncSender<()>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut cache = WriterCache::default();
-    while let Some(first) = jobs.recv().await {
+    let mut since_checkpoint = 0usize;
+    while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
@@ -266,46 +375,56 @@ async fn writer_loop(
                 Err(_) => break,
             }
         }
-        let mut outcomes = Vec::with_capacity(batch.len());
-        let began = sqlx::query("BEGIN IMMEDIATE").execute(&mut conn).await;
-        if let Err(e) = began {
-            tracing::error!(error = %e, "could not begin a write transaction");
-            for job in batch.drain(..) {
-                // Run nothing; answer every job with `unavailable`.
-                drop(job);
+        let mut last_event_id = match begin(conn) {
+            Ok(id) => id,
+            Err(e) => {
+                tracing::error!(error = %e, "could not begin a write transaction");
+                // Run nothing; dropping a job answers it with `unavailable`.
+                batch.clear();
+                continue;
             }
-            continue;
-        }
-        let mut failed = false;
+        };
         if cache.chats.len() > MAX_CACHED || cache.customers.len() > MAX_CACHED {
             cache = WriterCache::default();
         }
+        let mut failed = false;
+        let mut outcomes = Vec::with_capacity(batch.len());
         for job in batch.drain(..) {
-            let o = job(&mut conn, &mut cache).await;
+            let mut t = Tx {
+                conn,
+                cache: &mut cache,
+                last_event_id: &mut last_event_id,
+                publish: Vec::new(),
+            };
+            let o = job(&mut t);
             failed |= o.db_error;
             outcomes.push(o);
         }
         let commit: Result<(), ApiError> = if failed {
             cache = WriterCache::default();
-            let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
-            Err(ApiError::new(
-                shared::ErrorCode::Unavailable,
-                "storage error; nothing was saved, retry",
-            ))
+            rollback(conn);
+            Err(storage_failed())
         } else {
-            match sqlx::query("COMMIT").execute(&mut conn).await {
+            match conn
+                .prepare_cached("COMMIT")
+                .and_then(|mut s| s.execute([]))
+            {
                 Ok(_) => Ok(()),
                 Err(e) => {
                     tracing::error!(error = %e, "commit failed");
                     cache = WriterCache::default();
-                    let _ = sqlx::query("ROLLBACK").execute(&mut conn).await;
-                    Err(ApiError::new(
-                        shared::ErrorCode::Unavailable,
-                        "storage error; nothing was saved, retry",
-                    ))
+                    rollback(conn);
+                    Err(storage_failed())
                 }
             }
         };
+        if commit.is_ok() {
+            since_checkpoint += outcomes.len();
+            if since_checkpoint >= CHECKPOINT_AFTER_WRITES {
+                since_checkpoint = 0;
+                let _ = checkpoint.try_send(());
+            }
+        }
         for o in outcomes {
             if commit.is_ok() {
                 for p in o.publish {
@@ -315,11 +434,89 @@ async fn writer_loop(
             (o.finish)(commit.clone());
         }
     }
-    let _ = conn.close().await;
+}
+
+/// Copies the WAL into the database file every second, or sooner when the writer
+/// asks, until the writer hangs up. PASSIVE never waits for (or blocks) the writer
+/// or readers; it copies what no reader still needs, and SQLite restarts the WAL from
+/// its start once all of it has been copied.
+fn checkpoint_loop(conn: &rusqlite::Connection, wake: &StdReceiver<()>) {
+    while let Ok(()) | Err(RecvTimeoutError::Timeout) = wake.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
-// Row decoding
+// Row decoding, shared by both drivers
+
+/// Column access over a row of either driver, so the readers (sqlx) and the writer
+/// (rusqlite) decode records with the same code.
+trait Cols {
+    type Err;
+    fn str_at(&self, i: usize) -> Result<&str, Self::Err>;
+    fn opt_str_at(&self, i: usize) -> Result<Option<&str>, Self::Err>;
+    fn int_at(&self, i: usize) -> Result<i64, Self::Err>;
+    fn opt_int_at(&self, i: usize) -> Result<Option<i64>, Self::Err>;
+    fn bad(what: String) -> Self::Err;
+
+    fn text_at(&self, i: usize) -> Result<String, Self::Err> {
+        self.str_at(i).map(str::to_owned)
+    }
+    fn opt_text_at(&self, i: usize) -> Result<Option<String>, Self::Err> {
+        Ok(self.opt_str_at(i)?.map(str::to_owned))
+    }
+    fn json_at<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<T, Self::Err> {
+        serde_json::from_str(self.str_at(i)?).map_err(|e| Self::bad(format!("column {i}: {e}")))
+    }
+}
+
+impl Cols for SqliteRow {
+    type Err = sqlx::Error;
+    fn str_at(&self, i: usize) -> Result<&str, sqlx::Error> {
+        self.try_get(i)
+    }
+    fn opt_str_at(&self, i: usize) -> Result<Option<&str>, sqlx::Error> {
+        self.try_get(i)
+    }
+    fn int_at(&self, i: usize) -> Result<i64, sqlx::Error> {
+        self.try_get(i)
+    }
+    fn opt_int_at(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(i)
+    }
+    fn bad(what: String) -> sqlx::Error {
+        sqlx::Error::Decode(what.into())
+    }
+}
+
+impl Cols for rusqlite::Row<'_> {
+    type Err = rusqlite::Error;
+    fn str_at(&self, i: usize) -> Result<&str, rusqlite::Error> {
+        self.get_ref(i)?.as_str().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    }
+    fn opt_str_at(&self, i: usize) -> Result<Option<&str>, rusqlite::Error> {
+        self.get_ref(i)?.as_str_or_null().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    }
+    fn int_at(&self, i: usize) -> Result<i64, rusqlite::Error> {
+        self.get(i)
+    }
+    fn opt_int_at(&self, i: usize) -> Result<Option<i64>, rusqlite::Error> {
+        self.get(i)
+    }
+    fn bad(what: String) -> rusqlite::Error {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Null, what.into())
+    }
+}
+
+fn bad<R: Cols>(what: &str) -> R::Err {
+    R::bad(format!("bad {what} in store"))
+}
 
 const CHAT_SELECT: &str = "SELECT c.id, c.status, c.department_id, c.assignee_id, a.name, c.tags, \
     c.created_at, c.last_message_at, c.unread_count, c.rating_score, c.rating_comment, \
@@ -337,141 +534,149 @@ const CUSTOMER_COLS: &str =
 
 const MESSAGE_COLS: &str = "id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at, chat_id";
 
+const AGENT_SELECT: &str = "SELECT a.id, a.name, a.email, a.role, a.status, a.max_chats, \
+    (SELECT group_concat(department_id) FROM agent_departments d WHERE d.agent_id = a.id), \
+    (SELECT COUNT(*) FROM chats c WHERE c.assignee_id = a.id AND c.status = 'active'), \
+    a.password_hash FROM agents a";
+
+// The by-id queries both drivers run (built once: the writer's statement cache is
+// keyed by the SQL text).
+static CHAT_BY_ID: LazyLock<String> = LazyLock::new(|| format!("{CHAT_SELECT} WHERE c.id = ?"));
+static AGENT_BY_ID: LazyLock<String> = LazyLock::new(|| format!("{AGENT_SELECT} WHERE a.id = ?"));
+static CUSTOMER_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = ?"));
+static MESSAGE_BY_CLIENT_ID: LazyLock<String> = LazyLock::new(|| {
+    format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ? AND client_msg_id = ?")
+});
+
+/// The chat a customer names, if it is theirs.
+const CHAT_OWNER_SQL: &str = "SELECT customer_id FROM chats WHERE id = ?";
+/// A customer's open chat.
+const OPEN_CHAT_SQL: &str = "SELECT id FROM chats WHERE customer_id = ? AND status != 'closed' ORDER BY created_at DESC LIMIT 1";
+
 fn decode_err(what: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("bad {what} in store").into())
 }
 
-fn json_col<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_str(s).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-fn customer_at(row: &SqliteRow, i: usize) -> Result<Customer, sqlx::Error> {
+fn customer_at<R: Cols>(row: &R, i: usize) -> Result<Customer, R::Err> {
     Ok(Customer {
-        id: row.try_get(i)?,
-        name: row.try_get(i + 1)?,
-        email: row.try_get(i + 2)?,
-        phone: row.try_get(i + 3)?,
-        location: row.try_get(i + 4)?,
-        tags: json_col(row.try_get::<&str, _>(i + 5)?)?,
-        custom_fields: json_col(row.try_get::<&str, _>(i + 6)?)?,
-        blocked: row.try_get::<i64, _>(i + 7)? != 0,
-        created_at: ts(row.try_get(i + 8)?),
+        id: row.text_at(i)?,
+        name: row.text_at(i + 1)?,
+        email: row.opt_text_at(i + 2)?,
+        phone: row.opt_text_at(i + 3)?,
+        location: row.opt_text_at(i + 4)?,
+        tags: row.json_at(i + 5)?,
+        custom_fields: row.json_at(i + 6)?,
+        blocked: row.int_at(i + 7)? != 0,
+        created_at: ts(row.int_at(i + 8)?),
     })
 }
 
-fn message_at(row: &SqliteRow, i: usize, chat_id: &str) -> Result<Message, sqlx::Error> {
-    let author_kind = match row.try_get::<&str, _>(i + 3)? {
+fn message_at<R: Cols>(row: &R, i: usize, chat_id: &str) -> Result<Message, R::Err> {
+    let author_kind = match row.str_at(i + 3)? {
         "customer" => AuthorKind::Customer,
         "agent" => AuthorKind::Agent,
         "system" => AuthorKind::System,
-        _ => return Err(decode_err("author kind")),
+        _ => return Err(bad::<R>("author kind")),
     };
-    let kind = match row.try_get::<&str, _>(i + 6)? {
+    let kind = match row.str_at(i + 6)? {
         "text" => MessageKind::Text,
         "note" => MessageKind::Note,
         "event" => MessageKind::Event,
-        _ => return Err(decode_err("message kind")),
+        _ => return Err(bad::<R>("message kind")),
     };
-    let attachments: Vec<Attachment> = json_col(row.try_get::<&str, _>(i + 8)?)?;
+    let attachments: Vec<Attachment> = row.json_at(i + 8)?;
     Ok(Message {
-        id: row.try_get(i)?,
+        id: row.text_at(i)?,
         chat_id: chat_id.to_owned(),
-        seq: row.try_get(i + 1)?,
-        client_msg_id: row.try_get(i + 2)?,
+        seq: row.int_at(i + 1)?,
+        client_msg_id: row.text_at(i + 2)?,
         author: Author {
             kind: author_kind,
-            id: row.try_get(i + 4)?,
-            name: row.try_get(i + 5)?,
+            id: row.text_at(i + 4)?,
+            name: row.text_at(i + 5)?,
         },
         kind,
-        body: row.try_get(i + 7)?,
+        body: row.text_at(i + 7)?,
         attachments,
-        created_at: ts(row.try_get(i + 9)?),
+        created_at: ts(row.int_at(i + 9)?),
     })
 }
 
-fn message_row(row: &SqliteRow) -> Result<Message, sqlx::Error> {
-    let chat_id: String = row.try_get(10)?;
+fn message_row<R: Cols>(row: &R) -> Result<Message, R::Err> {
+    let chat_id = row.text_at(10)?;
     message_at(row, 0, &chat_id)
 }
 
-fn chat_row(row: &SqliteRow) -> Result<Chat, sqlx::Error> {
-    let id: String = row.try_get(0)?;
-    let status = ChatStatus::from_str(row.try_get(1)?).map_err(|_| decode_err("chat status"))?;
-    let rating = match row.try_get::<Option<i64>, _>(9)? {
+fn chat_row<R: Cols>(row: &R) -> Result<Chat, R::Err> {
+    let id = row.text_at(0)?;
+    let status = ChatStatus::from_str(row.str_at(1)?).map_err(|_| bad::<R>("chat status"))?;
+    let rating = match row.opt_int_at(9)? {
         Some(score) => Some(Rating {
-            score: u8::try_from(score).map_err(|_| decode_err("rating"))?,
-            comment: row.try_get(10)?,
+            score: u8::try_from(score).map_err(|_| bad::<R>("rating"))?,
+            comment: row.opt_text_at(10)?,
         }),
         None => None,
     };
-    let last_message = match row.try_get::<Option<String>, _>(26)? {
+    let last_message = match row.opt_str_at(26)? {
         Some(_) => Some(message_at(row, 26, &id)?),
         None => None,
     };
     Ok(Chat {
         status,
-        department_id: row.try_get(2)?,
-        assignee_id: row.try_get(3)?,
-        assignee_name: row.try_get(4)?,
-        tags: json_col(row.try_get::<&str, _>(5)?)?,
-        created_at: ts(row.try_get(6)?),
-        last_message_at: ts(row.try_get(7)?),
-        unread_count: u32::try_from(row.try_get::<i64, _>(8)?).unwrap_or(0),
+        department_id: row.text_at(2)?,
+        assignee_id: row.opt_text_at(3)?,
+        assignee_name: row.opt_text_at(4)?,
+        tags: row.json_at(5)?,
+        created_at: ts(row.int_at(6)?),
+        last_message_at: ts(row.int_at(7)?),
+        unread_count: u32::try_from(row.int_at(8)?).unwrap_or(0),
         rating,
-        last_seq: row.try_get(11)?,
-        customer_read_seq: row.try_get(12)?,
-        agent_read_seq: row.try_get(13)?,
-        closed_at: row.try_get::<Option<i64>, _>(14)?.map(ts),
-        resolution: row.try_get(15)?,
-        queue_position: row
-            .try_get::<Option<i64>, _>(16)?
-            .and_then(|p| u32::try_from(p).ok()),
+        last_seq: row.int_at(11)?,
+        customer_read_seq: row.int_at(12)?,
+        agent_read_seq: row.int_at(13)?,
+        closed_at: row.opt_int_at(14)?.map(ts),
+        resolution: row.opt_text_at(15)?,
+        queue_position: row.opt_int_at(16)?.and_then(|p| u32::try_from(p).ok()),
         customer: customer_at(row, 17)?,
         last_message,
         id,
     })
 }
 
-fn agent_row(row: &SqliteRow) -> Result<Agent, sqlx::Error> {
-    let role = Role::from_str(row.try_get(3)?).map_err(|_| decode_err("role"))?;
-    let status = AgentStatus::from_str(row.try_get(4)?).map_err(|_| decode_err("status"))?;
-    let depts: Option<String> = row.try_get(6)?;
-    let mut department_ids: Vec<String> = depts
+fn agent_row<R: Cols>(row: &R) -> Result<Agent, R::Err> {
+    let role = Role::from_str(row.str_at(3)?).map_err(|_| bad::<R>("role"))?;
+    let status = AgentStatus::from_str(row.str_at(4)?).map_err(|_| bad::<R>("status"))?;
+    let mut department_ids: Vec<String> = row
+        .opt_str_at(6)?
         .map(|d| d.split(',').map(str::to_owned).collect())
         .unwrap_or_default();
     department_ids.sort();
     Ok(Agent {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
-        email: row.try_get(2)?,
+        id: row.text_at(0)?,
+        name: row.text_at(1)?,
+        email: row.text_at(2)?,
         role,
         status,
-        max_chats: u32::try_from(row.try_get::<i64, _>(5)?).unwrap_or(0),
+        max_chats: u32::try_from(row.int_at(5)?).unwrap_or(0),
         department_ids,
-        active_chats: u32::try_from(row.try_get::<i64, _>(7)?).unwrap_or(0),
+        active_chats: u32::try_from(row.int_at(7)?).unwrap_or(0),
     })
 }
 
-const AGENT_SELECT: &str = "SELECT a.id, a.name, a.email, a.role, a.status, a.max_chats, \
-    (SELECT group_concat(department_id) FROM agent_departments d WHERE d.agent_id = a.id), \
-    (SELECT COUNT(*) FROM chats c WHERE c.assignee_id = a.id AND c.status = 'active'), \
-    a.password_hash FROM agents a";
-
-fn department_row(row: &SqliteRow) -> Result<Department, sqlx::Error> {
+fn department_row<R: Cols>(row: &R) -> Result<Department, R::Err> {
     Ok(Department {
-        id: row.try_get(0)?,
-        name: row.try_get(1)?,
-        created_at: ts(row.try_get(2)?),
+        id: row.text_at(0)?,
+        name: row.text_at(1)?,
+        created_at: ts(row.int_at(2)?),
     })
 }
 
 // ---------------------------------------------------------------------------
-// Reads shared by the reader pool and the writer (inside its transaction)
+// Reads on the reader pool
 
 async fn load_chat(conn: &mut SqliteConnection, id: &str) -> Result<Option<Chat>, sqlx::Error> {
-    let sql = format!("{CHAT_SELECT} WHERE c.id = ?");
-    let row = sqlx::query(AssertSqlSafe(sql))
+    let row = sqlx::query(AssertSqlSafe(CHAT_BY_ID.as_str()))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -479,8 +684,7 @@ async fn load_chat(conn: &mut SqliteConnection, id: &str) -> Result<Option<Chat>
 }
 
 async fn load_agent(conn: &mut SqliteConnection, id: &str) -> Result<Option<Agent>, sqlx::Error> {
-    let sql = format!("{AGENT_SELECT} WHERE a.id = ?");
-    let row = sqlx::query(AssertSqlSafe(sql))
+    let row = sqlx::query(AssertSqlSafe(AGENT_BY_ID.as_str()))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -491,12 +695,50 @@ async fn load_customer(
     conn: &mut SqliteConnection,
     id: &str,
 ) -> Result<Option<Customer>, sqlx::Error> {
-    let sql = format!("SELECT {CUSTOMER_COLS} FROM customers WHERE id = ?");
-    let row = sqlx::query(AssertSqlSafe(sql))
+    let row = sqlx::query(AssertSqlSafe(CUSTOMER_BY_ID.as_str()))
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(|r| customer_at(r, 0)).transpose()
+}
+
+/// The chat a customer named, if it is theirs (another visitor's chat answers exactly
+/// like a missing one).
+fn owned_chat(id: &str, owner: Option<String>, customer_id: &str) -> WResult<String> {
+    match owner {
+        Some(o) if o == customer_id => Ok(id.to_owned()),
+        _ => Err(ApiError::not_found(format!("no chat {id:?}")).into()),
+    }
+}
+
+fn open_chat(open: Option<String>) -> WResult<String> {
+    open.ok_or_else(|| {
+        ApiError::not_found("you have no open chat; start one with chat:start").into()
+    })
+}
+
+/// The chat a customer means: the one named (theirs), else their open one.
+async fn customer_chat_id(
+    conn: &mut SqliteConnection,
+    customer_id: &str,
+    chat_id: Option<&str>,
+) -> WResult<String> {
+    match chat_id {
+        Some(id) => {
+            let owner: Option<String> = sqlx::query_scalar(CHAT_OWNER_SQL)
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            owned_chat(id, owner, customer_id)
+        }
+        None => {
+            let open: Option<String> = sqlx::query_scalar(OPEN_CHAT_SQL)
+                .bind(customer_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+            open_chat(open)
+        }
+    }
 }
 
 /// The state of a chat that writes check, without the joins.
@@ -510,69 +752,97 @@ struct ChatCore {
     tags: Vec<String>,
 }
 
-async fn chat_core(conn: &mut SqliteConnection, id: &str) -> WResult<ChatCore> {
-    let row = sqlx::query(
-        "SELECT customer_id, department_id, status, assignee_id, last_seq, tags FROM chats WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
-        return Err(ApiError::not_found(format!("no chat {id:?}")).into());
-    };
-    Ok(ChatCore {
-        customer_id: row.try_get(0)?,
-        department_id: row.try_get(1)?,
-        status: ChatStatus::from_str(row.try_get(2)?).map_err(|_| decode_err("chat status"))?,
-        assignee_id: row.try_get(3)?,
-        last_seq: row.try_get(4)?,
-        tags: json_col(row.try_get::<&str, _>(5)?)?,
-    })
-}
-
-/// The chat a customer means: the one named (theirs), else their open one.
-async fn customer_chat_id(
-    conn: &mut SqliteConnection,
-    customer_id: &str,
-    chat_id: Option<&str>,
-) -> WResult<String> {
-    match chat_id {
-        Some(id) => {
-            let owner: Option<String> =
-                sqlx::query_scalar("SELECT customer_id FROM chats WHERE id = ?")
-                    .bind(id)
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            // Another visitor's chat answers exactly like a missing one.
-            match owner {
-                Some(o) if o == customer_id => Ok(id.to_owned()),
-                _ => Err(ApiError::not_found(format!("no chat {id:?}")).into()),
-            }
-        }
-        None => {
-            let open: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM chats WHERE customer_id = ? AND status != 'closed' ORDER BY created_at DESC LIMIT 1",
-            )
-            .bind(customer_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-            open.ok_or_else(|| {
-                ApiError::not_found("you have no open chat; start one with chat:start").into()
-            })
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------
-// Writing helpers
+// Statements and reads on the writer (inside its transaction)
 
 impl Tx<'_> {
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> WResult<usize> {
+        Ok(self.conn.prepare_cached(sql)?.execute(params)?)
+    }
+
+    /// The first column of the first row, if there is a row.
+    fn opt_one<T: rusqlite::types::FromSql>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> WResult<Option<T>> {
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(params, |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The first column of the first row; no row is a storage error.
+    fn one<T: rusqlite::types::FromSql>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+    ) -> WResult<T> {
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(params, |r| r.get(0))?)
+    }
+
+    fn load_chat(&self, id: &str) -> WResult<Option<Chat>> {
+        Ok(self
+            .conn
+            .prepare_cached(&CHAT_BY_ID)?
+            .query_row([id], |r| chat_row(r))
+            .optional()?)
+    }
+
+    fn load_agent(&self, id: &str) -> WResult<Option<Agent>> {
+        Ok(self
+            .conn
+            .prepare_cached(&AGENT_BY_ID)?
+            .query_row([id], |r| agent_row(r))
+            .optional()?)
+    }
+
+    fn load_customer(&self, id: &str) -> WResult<Option<Customer>> {
+        Ok(self
+            .conn
+            .prepare_cached(&CUSTOMER_BY_ID)?
+            .query_row([id], |r| customer_at(r, 0))
+            .optional()?)
+    }
+
+    fn customer_chat_id(&self, customer_id: &str, chat_id: Option<&str>) -> WResult<String> {
+        match chat_id {
+            Some(id) => owned_chat(id, self.opt_one(CHAT_OWNER_SQL, [id])?, customer_id),
+            None => open_chat(self.opt_one(OPEN_CHAT_SQL, [customer_id])?),
+        }
+    }
+
+    fn chat_core(&self, id: &str) -> WResult<ChatCore> {
+        let core = self
+            .conn
+            .prepare_cached(
+                "SELECT customer_id, department_id, status, assignee_id, last_seq, tags FROM chats WHERE id = ?",
+            )?
+            .query_row([id], |r| {
+                Ok(ChatCore {
+                    customer_id: r.get(0)?,
+                    department_id: r.get(1)?,
+                    status: ChatStatus::from_str(r.str_at(2)?)
+                        .map_err(|_| bad::<rusqlite::Row<'_>>("chat status"))?,
+                    assignee_id: r.get(3)?,
+                    last_seq: r.get(4)?,
+                    tags: r.json_at(5)?,
+                })
+            })
+            .optional()?;
+        core.ok_or_else(|| ApiError::not_found(format!("no chat {id:?}")).into())
+    }
+
     /// The chat's write-relevant state, from the cache when it is there.
-    async fn core(&mut self, id: &str) -> WResult<ChatCore> {
+    fn core(&mut self, id: &str) -> WResult<ChatCore> {
         if let Some(c) = self.cache.chats.get(id) {
             return Ok(c.clone());
         }
-        let c = chat_core(self.conn, id).await?;
+        let c = self.chat_core(id)?;
         self.cache.chats.insert(id.to_owned(), c.clone());
         Ok(c)
     }
@@ -583,18 +853,20 @@ impl Tx<'_> {
     }
 
     /// A customer's display name and whether they are blocked.
-    async fn customer_brief(&mut self, id: &str) -> WResult<(String, bool)> {
+    fn customer_brief(&mut self, id: &str) -> WResult<(String, bool)> {
         if let Some(c) = self.cache.customers.get(id) {
             return Ok(c.clone());
         }
-        let row = sqlx::query("SELECT name, blocked FROM customers WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *self.conn)
-            .await?;
-        let Some(row) = row else {
+        let brief = self
+            .conn
+            .prepare_cached("SELECT name, blocked FROM customers WHERE id = ?")?
+            .query_row([id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? != 0))
+            })
+            .optional()?;
+        let Some(brief) = brief else {
             return Err(ApiError::unauthorized("unknown visitor").into());
         };
-        let brief: (String, bool) = (row.try_get(0)?, row.try_get::<i64, _>(1)? != 0);
         self.cache.customers.insert(id.to_owned(), brief.clone());
         Ok(brief)
     }
@@ -604,33 +876,38 @@ impl Tx<'_> {
     }
 
     /// The files `ids` uploaded by this author and not yet sent, in order.
-    async fn unsent_attachments(
+    fn unsent_attachments(
         &mut self,
         owner_kind: &str,
         owner_id: &str,
         ids: &[String],
     ) -> WResult<Vec<Attachment>> {
         let mut out = Vec::with_capacity(ids.len());
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, content_type, size, message_id FROM attachments WHERE id = ? AND owner_kind = ? AND owner_id = ?",
+        )?;
         for id in ids {
-            let row = sqlx::query(
-                "SELECT name, content_type, size, message_id FROM attachments WHERE id = ? AND owner_kind = ? AND owner_id = ?",
-            )
-            .bind(id)
-            .bind(owner_kind)
-            .bind(owner_id)
-            .fetch_optional(&mut *self.conn)
-            .await?;
-            let Some(row) = row else {
+            let row = stmt
+                .query_row(params![id, owner_kind, owner_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                })
+                .optional()?;
+            let Some((name, content_type, size, message_id)) = row else {
                 return Err(ApiError::invalid(format!("no upload {id:?} of yours")).into());
             };
-            if row.try_get::<Option<String>, _>(3)?.is_some() {
+            if message_id.is_some() {
                 return Err(ApiError::invalid(format!("upload {id:?} was already sent")).into());
             }
             out.push(Attachment {
                 id: id.clone(),
-                name: row.try_get(0)?,
-                content_type: row.try_get(1)?,
-                size: u64::try_from(row.try_get::<i64, _>(2)?).unwrap_or(0),
+                name,
+                content_type,
+                size: u64::try_from(size).unwrap_or(0),
                 url: format!("/api/v1/attachments/{id}"),
             });
         }
@@ -639,28 +916,31 @@ impl Tx<'_> {
 
     /// Appends to the event log; `customer` is (customer id, customer-facing payload)
     /// when the customer may see the event.
-    async fn event(
+    fn event(
         &mut self,
         event_name: &str,
         payload: &str,
         audience: &Audience,
         customer: Option<(&str, &str)>,
     ) -> WResult<EventId> {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO events (name, payload, customer_payload, department_id, prev_department_id, agent_id, customer_id, broadcast, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(event_name)
-        .bind(payload)
-        .bind(customer.map(|(_, p)| p))
-        .bind(audience.department_id.as_deref())
-        .bind(audience.prev_department_id.as_deref())
-        .bind(audience.agent_id.as_deref())
-        .bind(customer.map(|(c, _)| c))
-        .bind(i64::from(audience.broadcast))
-        .bind(now_ms())
-        .fetch_one(&mut *self.conn)
-        .await?;
+        let id = *self.last_event_id + 1;
+        self.exec(
+            "INSERT INTO events (id, name, payload, customer_payload, department_id, prev_department_id, agent_id, customer_id, broadcast, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                id,
+                event_name,
+                payload,
+                customer.map(|(_, p)| p),
+                audience.department_id.as_deref(),
+                audience.prev_department_id.as_deref(),
+                audience.agent_id.as_deref(),
+                customer.map(|(c, _)| c),
+                i64::from(audience.broadcast),
+                now_ms(),
+            ],
+        )?;
+        *self.last_event_id = id;
         Ok(id)
     }
 
@@ -675,7 +955,7 @@ impl Tx<'_> {
     }
 
     /// Logs and queues `chat:created`/`chat:updated` for agents (and the customer).
-    async fn chat_event(
+    fn chat_event(
         &mut self,
         created: bool,
         chat: &Chat,
@@ -692,7 +972,7 @@ impl Tx<'_> {
             "chat:updated"
         };
         let customer = cpayload.as_deref().map(|p| (chat.customer.id.as_str(), p));
-        let event_id = self.event(name, &payload, &audience, customer).await?;
+        let event_id = self.event(name, &payload, &audience, customer)?;
         if let Some(cv) = cview {
             audience.customer = Some((
                 chat.customer.id.clone(),
@@ -714,7 +994,7 @@ impl Tx<'_> {
 
     /// Inserts a message with the next seq, logs `message:new`, updates the chat.
     #[allow(clippy::too_many_arguments)]
-    async fn insert_message(
+    fn insert_message(
         &mut self,
         chat_id: &str,
         core: &mut ChatCore,
@@ -724,14 +1004,13 @@ impl Tx<'_> {
         body: &str,
     ) -> WResult<Message> {
         self.insert_message_with(chat_id, core, client_msg_id, author, kind, body, Vec::new())
-            .await
     }
 
     /// Inserts a message (with files already uploaded by its author), logs
     /// `message:new` and updates the chat. A resend of a stored `client_msg_id`
     /// inserts nothing and answers the original.
     #[allow(clippy::too_many_arguments)]
-    async fn insert_message_with(
+    fn insert_message_with(
         &mut self,
         chat_id: &str,
         core: &mut ChatCore,
@@ -744,54 +1023,44 @@ impl Tx<'_> {
         let seq = core.last_seq + 1;
         let now = now_ms();
         let id = new_id();
+        let attachments_json = serde_json::to_string(&attachments)?;
         // A resend of a stored client_msg_id inserts nothing and answers the original.
-        let inserted = sqlx::query(
+        let inserted = self.exec(
             "INSERT INTO messages (id, chat_id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, client_msg_id) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(chat_id)
-        .bind(seq)
-        .bind(client_msg_id)
-        .bind(author.kind.as_str())
-        .bind(&author.id)
-        .bind(&author.name)
-        .bind(kind.as_str())
-        .bind(body)
-        .bind(serde_json::to_string(&attachments)?)
-        .bind(now)
-        .execute(&mut *self.conn)
-        .await?;
-        if inserted.rows_affected() == 0 {
+            params![
+                id,
+                chat_id,
+                seq,
+                client_msg_id,
+                author.kind.as_str(),
+                author.id,
+                author.name,
+                kind.as_str(),
+                body,
+                attachments_json,
+                now,
+            ],
+        )?;
+        if inserted == 0 {
             return self
-                .existing_message(chat_id, client_msg_id)
-                .await?
-                .ok_or_else(|| Fail::Db(decode_err("duplicate message vanished")));
+                .existing_message(chat_id, client_msg_id)?
+                .ok_or_else(|| inconsistent("duplicate message vanished"));
         }
         let from_customer = author.kind == AuthorKind::Customer;
         let public = kind != MessageKind::Note;
-        sqlx::query(
+        self.exec(
             "UPDATE chats SET last_seq = ?, last_message_at = ?, last_message_id = ?, \
              last_public_message_id = CASE WHEN ? THEN ? ELSE last_public_message_id END, \
              unread_count = unread_count + ? WHERE id = ?",
-        )
-        .bind(seq)
-        .bind(now)
-        .bind(&id)
-        .bind(public)
-        .bind(&id)
-        .bind(i64::from(from_customer))
-        .bind(chat_id)
-        .execute(&mut *self.conn)
-        .await?;
+            params![seq, now, id, public, id, i64::from(from_customer), chat_id],
+        )?;
         core.last_seq = seq;
         for a in &attachments {
-            sqlx::query("UPDATE attachments SET chat_id = ?, message_id = ? WHERE id = ?")
-                .bind(chat_id)
-                .bind(&id)
-                .bind(&a.id)
-                .execute(&mut *self.conn)
-                .await?;
+            self.exec(
+                "UPDATE attachments SET chat_id = ?, message_id = ? WHERE id = ?",
+                params![chat_id, id, a.id],
+            )?;
         }
         if let Some(c) = self.cache.chats.get_mut(chat_id) {
             c.last_seq = seq;
@@ -822,9 +1091,7 @@ impl Tx<'_> {
             None => None,
         };
         let customer = cpayload.as_deref().map(|p| (core.customer_id.as_str(), p));
-        let event_id = self
-            .event("message:new", &payload, &audience, customer)
-            .await?;
+        let event_id = self.event("message:new", &payload, &audience, customer)?;
         if let Some(cm) = cmessage {
             audience.customer = Some((
                 core.customer_id.clone(),
@@ -844,22 +1111,15 @@ impl Tx<'_> {
         Ok(message)
     }
 
-    async fn existing_message(
-        &mut self,
-        chat_id: &str,
-        client_msg_id: &str,
-    ) -> WResult<Option<Message>> {
-        let sql =
-            format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ? AND client_msg_id = ?");
-        let row = sqlx::query(AssertSqlSafe(sql))
-            .bind(chat_id)
-            .bind(client_msg_id)
-            .fetch_optional(&mut *self.conn)
-            .await?;
-        Ok(row.as_ref().map(message_row).transpose()?)
+    fn existing_message(&self, chat_id: &str, client_msg_id: &str) -> WResult<Option<Message>> {
+        Ok(self
+            .conn
+            .prepare_cached(&MESSAGE_BY_CLIENT_ID)?
+            .query_row([chat_id, client_msg_id], |r| message_row(r))
+            .optional()?)
     }
 
-    async fn system_message(
+    fn system_message(
         &mut self,
         chat_id: &str,
         core: &mut ChatCore,
@@ -871,24 +1131,20 @@ impl Tx<'_> {
             name: "System".into(),
         };
         self.insert_message(chat_id, core, &new_id(), author, MessageKind::Event, &body)
-            .await
     }
 
-    async fn reload_chat(&mut self, id: &str) -> WResult<Chat> {
-        load_chat(self.conn, id)
-            .await?
-            .ok_or_else(|| Fail::Db(decode_err("chat vanished")))
+    fn reload_chat(&self, id: &str) -> WResult<Chat> {
+        self.load_chat(id)?
+            .ok_or_else(|| inconsistent("chat vanished"))
     }
 
-    async fn notify(&mut self, agent_id: &str, notification: Notification) -> WResult<()> {
+    fn notify(&mut self, agent_id: &str, notification: Notification) -> WResult<()> {
         let payload = serde_json::to_string(&notification)?;
         let audience = Audience {
             agent_id: Some(agent_id.to_owned()),
             ..Audience::default()
         };
-        let event_id = self
-            .event("notification", &payload, &audience, None)
-            .await?;
+        let event_id = self.event("notification", &payload, &audience, None)?;
         self.publish.push(Published {
             event: ServerEvent::Notification(NotificationEvent {
                 event_id,
@@ -922,7 +1178,7 @@ fn check_access(actor: &Actor, core: &ChatCore, chat_id: &str) -> WResult<()> {
 // ---------------------------------------------------------------------------
 // The write operations (each runs inside the writer's batch transaction)
 
-async fn op_start_chat(
+fn op_start_chat(
     t: &mut Tx<'_>,
     customer_id: String,
     department_id: String,
@@ -931,101 +1187,78 @@ async fn op_start_chat(
     name: Option<String>,
     email: Option<String>,
 ) -> WResult<(Chat, Message)> {
-    let customer = load_customer(t.conn, &customer_id)
-        .await?
+    let customer = t
+        .load_customer(&customer_id)?
         .ok_or_else(|| ApiError::unauthorized("unknown visitor"))?;
     if customer.blocked {
         return Err(ApiError::forbidden("you have been blocked from starting chats").into());
     }
-    let dept_exists: Option<String> = sqlx::query_scalar("SELECT id FROM departments WHERE id = ?")
-        .bind(&department_id)
-        .fetch_optional(&mut *t.conn)
-        .await?;
+    let dept_exists: Option<String> =
+        t.opt_one("SELECT id FROM departments WHERE id = ?", [&department_id])?;
     if dept_exists.is_none() {
         return Err(ApiError::invalid(format!("no department {department_id:?}")).into());
     }
     // An idempotent retry, or an open chat to continue.
-    let open: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM chats WHERE customer_id = ? AND status != 'closed' ORDER BY created_at DESC LIMIT 1",
-    )
-    .bind(&customer_id)
-    .fetch_optional(&mut *t.conn)
-    .await?;
+    let open: Option<String> = t.opt_one(OPEN_CHAT_SQL, [&customer_id])?;
     if let Some(chat_id) = open {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
-            let chat = t.reload_chat(&chat_id).await?;
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+            let chat = t.reload_chat(&chat_id)?;
             return Ok((chat, m));
         }
-        let mut core = t.core(&chat_id).await?;
+        let mut core = t.core(&chat_id)?;
         let author = Author {
             kind: AuthorKind::Customer,
             id: customer_id.clone(),
             name: customer.name.clone(),
         };
-        let m = t
-            .insert_message(
-                &chat_id,
-                &mut core,
-                &client_msg_id,
-                author,
-                MessageKind::Text,
-                &body,
-            )
-            .await?;
-        let chat = t.reload_chat(&chat_id).await?;
-        return Ok((chat, m));
-    }
-    if name.is_some() || email.is_some() {
-        sqlx::query("UPDATE customers SET name = COALESCE(?, name), email = COALESCE(?, email) WHERE id = ?")
-            .bind(name.as_deref())
-            .bind(email.as_deref())
-            .bind(&customer_id)
-            .execute(&mut *t.conn)
-            .await?;
-        t.forget_customer(&customer_id);
-    }
-    let chat_id = new_id();
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO chats (id, customer_id, department_id, status, created_at, last_message_at, waiting_since) \
-         VALUES (?, ?, ?, 'waiting', ?, ?, ?)",
-    )
-    .bind(&chat_id)
-    .bind(&customer_id)
-    .bind(&department_id)
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *t.conn)
-    .await?;
-    let mut core = t.core(&chat_id).await?;
-    let cname: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = ?")
-        .bind(&customer_id)
-        .fetch_one(&mut *t.conn)
-        .await?;
-    let author = Author {
-        kind: AuthorKind::Customer,
-        id: customer_id.clone(),
-        name: cname,
-    };
-    // The chat is created first so agents hear of it before its first message.
-    let pre = t.reload_chat(&chat_id).await?;
-    t.chat_event(true, &pre, None, true).await?;
-    let m = t
-        .insert_message(
+        let m = t.insert_message(
             &chat_id,
             &mut core,
             &client_msg_id,
             author,
             MessageKind::Text,
             &body,
-        )
-        .await?;
-    let chat = t.reload_chat(&chat_id).await?;
+        )?;
+        let chat = t.reload_chat(&chat_id)?;
+        return Ok((chat, m));
+    }
+    if name.is_some() || email.is_some() {
+        t.exec(
+            "UPDATE customers SET name = COALESCE(?, name), email = COALESCE(?, email) WHERE id = ?",
+            params![name.as_deref(), email.as_deref(), customer_id],
+        )?;
+        t.forget_customer(&customer_id);
+    }
+    let chat_id = new_id();
+    let now = now_ms();
+    t.exec(
+        "INSERT INTO chats (id, customer_id, department_id, status, created_at, last_message_at, waiting_since) \
+         VALUES (?, ?, ?, 'waiting', ?, ?, ?)",
+        params![chat_id, customer_id, department_id, now, now, now],
+    )?;
+    let mut core = t.core(&chat_id)?;
+    let cname: String = t.one("SELECT name FROM customers WHERE id = ?", [&customer_id])?;
+    let author = Author {
+        kind: AuthorKind::Customer,
+        id: customer_id.clone(),
+        name: cname,
+    };
+    // The chat is created first so agents hear of it before its first message.
+    let pre = t.reload_chat(&chat_id)?;
+    t.chat_event(true, &pre, None, true)?;
+    let m = t.insert_message(
+        &chat_id,
+        &mut core,
+        &client_msg_id,
+        author,
+        MessageKind::Text,
+        &body,
+    )?;
+    let chat = t.reload_chat(&chat_id)?;
     Ok((chat, m))
 }
 
-async fn op_customer_send(
+fn op_customer_send(
     t: &mut Tx<'_>,
     customer_id: String,
     chat_id: Option<String>,
@@ -1035,23 +1268,23 @@ async fn op_customer_send(
 ) -> WResult<Message> {
     let chat_id = match chat_id {
         // Another visitor's chat answers exactly like a missing one.
-        Some(id) => match t.core(&id).await {
+        Some(id) => match t.core(&id) {
             Ok(c) if c.customer_id == customer_id => id,
             Ok(_) | Err(Fail::Api(_)) => {
                 return Err(ApiError::not_found(format!("no chat {id:?}")).into());
             }
             Err(e) => return Err(e),
         },
-        None => customer_chat_id(t.conn, &customer_id, None).await?,
+        None => t.customer_chat_id(&customer_id, None)?,
     };
-    let (name, blocked) = t.customer_brief(&customer_id).await?;
+    let (name, blocked) = t.customer_brief(&customer_id)?;
     if blocked {
         return Err(ApiError::forbidden("you have been blocked from sending messages").into());
     }
-    let mut core = t.core(&chat_id).await?;
+    let mut core = t.core(&chat_id)?;
     if core.status == ChatStatus::Closed {
         // A retry of a message stored before the chat closed answers the original.
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
             return Ok(m);
         }
         return Err(
@@ -1061,11 +1294,10 @@ async fn op_customer_send(
     let attachments = if attachment_ids.is_empty() {
         Vec::new()
     } else {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
             return Ok(m);
         }
-        t.unsent_attachments("customer", &customer_id, &attachment_ids)
-            .await?
+        t.unsent_attachments("customer", &customer_id, &attachment_ids)?
     };
     let author = Author {
         kind: AuthorKind::Customer,
@@ -1081,10 +1313,9 @@ async fn op_customer_send(
         &body,
         attachments,
     )
-    .await
 }
 
-async fn op_agent_send(
+fn op_agent_send(
     t: &mut Tx<'_>,
     actor: Actor,
     chat_id: String,
@@ -1093,7 +1324,7 @@ async fn op_agent_send(
     kind: MessageKind,
     attachment_ids: Vec<String>,
 ) -> WResult<Message> {
-    let mut core = t.core(&chat_id).await?;
+    let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
     let refusal = match (kind, core.status) {
         (MessageKind::Text, ChatStatus::Closed) => Some(ApiError::conflict(
@@ -1114,46 +1345,41 @@ async fn op_agent_send(
     };
     if let Some(refusal) = refusal {
         // A retry of a message stored before the chat changed answers the original.
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
             return Ok(m);
         }
         return Err(refusal.into());
     }
     let is_new = kind != MessageKind::Note
         || !body.contains('@')
-        || t.existing_message(&chat_id, &client_msg_id)
-            .await?
-            .is_none();
+        || t.existing_message(&chat_id, &client_msg_id)?.is_none();
     let attachments = if attachment_ids.is_empty() {
         Vec::new()
     } else {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
             return Ok(m);
         }
-        t.unsent_attachments("agent", &actor.id, &attachment_ids)
-            .await?
+        t.unsent_attachments("agent", &actor.id, &attachment_ids)?
     };
-    let m = t
-        .insert_message_with(
-            &chat_id,
-            &mut core,
-            &client_msg_id,
-            agent_author(&actor),
-            kind,
-            &body,
-            attachments,
-        )
-        .await?;
+    let m = t.insert_message_with(
+        &chat_id,
+        &mut core,
+        &client_msg_id,
+        agent_author(&actor),
+        kind,
+        &body,
+        attachments,
+    )?;
     // Mentions in notes notify the agents named (`@Name` or `@email`) — once: a
     // resend of the same note answers the stored one without notifying again.
     if kind == MessageKind::Note && body.contains('@') && is_new {
-        let agents = sqlx::query("SELECT id, name, email FROM agents")
-            .fetch_all(&mut *t.conn)
-            .await?;
+        let agents: Vec<(String, String, String)> = t
+            .conn
+            .prepare_cached("SELECT id, name, email FROM agents")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
         let lower = body.to_lowercase();
-        for row in agents {
-            let (id, name, email): (String, String, String) =
-                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        for (id, name, email) in agents {
             let first = name.split_whitespace().next().unwrap_or("").to_lowercase();
             let mentioned = lower.contains(&format!("@{}", email.to_lowercase()))
                 || lower.contains(&format!("@{}", name.to_lowercase()))
@@ -1170,28 +1396,25 @@ async fn op_agent_send(
                         body: body.chars().take(200).collect(),
                         chat_id: Some(chat_id.clone()),
                     },
-                )
-                .await?;
+                )?;
             }
         }
     }
     Ok(m)
 }
 
-async fn op_claim(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
-    let mut core = t.core(&chat_id).await?;
+fn op_claim(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
+    let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
     match (core.status, core.assignee_id.as_deref()) {
         (ChatStatus::Active, Some(a)) if a == actor.id => {
-            return t.reload_chat(&chat_id).await;
+            return t.reload_chat(&chat_id);
         }
         (ChatStatus::Active, Some(_)) => {
-            let who: Option<String> = sqlx::query_scalar(
+            let who: Option<String> = t.opt_one(
                 "SELECT a.name FROM chats c JOIN agents a ON a.id = c.assignee_id WHERE c.id = ?",
-            )
-            .bind(&chat_id)
-            .fetch_optional(&mut *t.conn)
-            .await?;
+                [&chat_id],
+            )?;
             return Err(ApiError::conflict(format!(
                 "chat already claimed by {}",
                 who.unwrap_or_else(|| "another agent".into())
@@ -1203,11 +1426,10 @@ async fn op_claim(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat
         }
         _ => {}
     }
-    sqlx::query("UPDATE chats SET status = 'active', assignee_id = ? WHERE id = ?")
-        .bind(&actor.id)
-        .bind(&chat_id)
-        .execute(&mut *t.conn)
-        .await?;
+    t.exec(
+        "UPDATE chats SET status = 'active', assignee_id = ? WHERE id = ?",
+        [&actor.id, &chat_id],
+    )?;
     t.forget_chat(&chat_id);
     core.status = ChatStatus::Active;
     core.assignee_id = Some(actor.id.clone());
@@ -1215,14 +1437,13 @@ async fn op_claim(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat
         &chat_id,
         &mut core,
         format!("{} joined the chat", actor.name),
-    )
-    .await?;
-    let chat = t.reload_chat(&chat_id).await?;
-    t.chat_event(false, &chat, None, true).await?;
+    )?;
+    let chat = t.reload_chat(&chat_id)?;
+    t.chat_event(false, &chat, None, true)?;
     Ok(chat)
 }
 
-async fn op_transfer(
+fn op_transfer(
     t: &mut Tx<'_>,
     actor: Actor,
     chat_id: String,
@@ -1230,7 +1451,7 @@ async fn op_transfer(
     to_department_id: Option<String>,
     note: Option<String>,
 ) -> WResult<Chat> {
-    let mut core = t.core(&chat_id).await?;
+    let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
     if core.status == ChatStatus::Closed {
         return Err(ApiError::conflict("chat is closed; reopen it before transferring").into());
@@ -1239,18 +1460,15 @@ async fn op_transfer(
     let mut new_dept = core.department_id.clone();
     let mut target_name = String::new();
     if let Some(d) = &to_department_id {
-        let name: Option<String> = sqlx::query_scalar("SELECT name FROM departments WHERE id = ?")
-            .bind(d)
-            .fetch_optional(&mut *t.conn)
-            .await?;
+        let name: Option<String> = t.opt_one("SELECT name FROM departments WHERE id = ?", [d])?;
         let name = name.ok_or_else(|| ApiError::invalid(format!("no department {d:?}")))?;
         new_dept = d.clone();
         target_name = name;
     }
     let mut new_assignee: Option<String> = None;
     if let Some(a) = &to_agent_id {
-        let agent = load_agent(t.conn, a)
-            .await?
+        let agent = t
+            .load_agent(a)?
             .ok_or_else(|| ApiError::invalid(format!("no agent {a:?}")))?;
         if to_department_id.is_none() && !agent.department_ids.contains(&new_dept) {
             // Move the chat to a department of the target agent so their colleagues see it.
@@ -1276,18 +1494,18 @@ async fn op_transfer(
     } else {
         "waiting"
     };
-    sqlx::query(
+    t.exec(
         "UPDATE chats SET department_id = ?, assignee_id = ?, status = ?, \
          waiting_since = CASE WHEN ? = 'waiting' THEN ? ELSE waiting_since END WHERE id = ?",
-    )
-    .bind(&new_dept)
-    .bind(new_assignee.as_deref())
-    .bind(status)
-    .bind(status)
-    .bind(now_ms())
-    .bind(&chat_id)
-    .execute(&mut *t.conn)
-    .await?;
+        params![
+            new_dept,
+            new_assignee.as_deref(),
+            status,
+            status,
+            now_ms(),
+            chat_id
+        ],
+    )?;
     t.forget_chat(&chat_id);
     core.department_id = new_dept.clone();
     core.assignee_id = new_assignee.clone();
@@ -1300,18 +1518,16 @@ async fn op_transfer(
             agent_author(&actor),
             MessageKind::Note,
             &format!("Handoff note: {n}"),
-        )
-        .await?;
+        )?;
     }
     t.system_message(
         &chat_id,
         &mut core,
         format!("{} transferred the chat to {target_name}", actor.name),
-    )
-    .await?;
-    let chat = t.reload_chat(&chat_id).await?;
+    )?;
+    let chat = t.reload_chat(&chat_id)?;
     let prev = (prev_dept != new_dept).then_some(prev_dept);
-    t.chat_event(false, &chat, prev, true).await?;
+    t.chat_event(false, &chat, prev, true)?;
     if let Some(a) = new_assignee.filter(|a| *a != actor.id) {
         t.notify(
             &a,
@@ -1321,68 +1537,58 @@ async fn op_transfer(
                 body: format!("Chat with {}", chat.customer.name),
                 chat_id: Some(chat_id.clone()),
             },
-        )
-        .await?;
+        )?;
     }
     Ok(chat)
 }
 
-async fn op_close(
+fn op_close(
     t: &mut Tx<'_>,
     actor: Actor,
     chat_id: String,
     resolution: Option<String>,
 ) -> WResult<Chat> {
-    let mut core = t.core(&chat_id).await?;
+    let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
     if core.status == ChatStatus::Closed {
         return Err(ApiError::conflict("chat is already closed").into());
     }
-    sqlx::query("UPDATE chats SET status = 'closed', closed_at = ?, resolution = ? WHERE id = ?")
-        .bind(now_ms())
-        .bind(resolution.as_deref())
-        .bind(&chat_id)
-        .execute(&mut *t.conn)
-        .await?;
+    t.exec(
+        "UPDATE chats SET status = 'closed', closed_at = ?, resolution = ? WHERE id = ?",
+        params![now_ms(), resolution.as_deref(), chat_id],
+    )?;
     t.forget_chat(&chat_id);
     core.status = ChatStatus::Closed;
     t.system_message(
         &chat_id,
         &mut core,
         format!("{} closed the chat", actor.name),
-    )
-    .await?;
-    let chat = t.reload_chat(&chat_id).await?;
-    t.chat_event(false, &chat, None, true).await?;
+    )?;
+    let chat = t.reload_chat(&chat_id)?;
+    t.chat_event(false, &chat, None, true)?;
     Ok(chat)
 }
 
-async fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
-    let mut core = t.core(&chat_id).await?;
+fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
+    let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
     if core.status != ChatStatus::Closed {
         return Err(ApiError::conflict("chat is not closed").into());
     }
-    let other_open: Option<String> = sqlx::query_scalar(
+    let other_open: Option<String> = t.opt_one(
         "SELECT id FROM chats WHERE customer_id = ? AND status != 'closed' AND id != ? LIMIT 1",
-    )
-    .bind(&core.customer_id)
-    .bind(&chat_id)
-    .fetch_optional(&mut *t.conn)
-    .await?;
+        [&core.customer_id, &chat_id],
+    )?;
     if let Some(other) = other_open {
         return Err(ApiError::conflict(format!(
             "the customer already has an open chat ({other}); work that one"
         ))
         .into());
     }
-    sqlx::query(
+    t.exec(
         "UPDATE chats SET status = 'active', assignee_id = ?, closed_at = NULL, resolution = NULL WHERE id = ?",
-    )
-    .bind(&actor.id)
-    .bind(&chat_id)
-    .execute(&mut *t.conn)
-    .await?;
+        [&actor.id, &chat_id],
+    )?;
     t.forget_chat(&chat_id);
     core.status = ChatStatus::Active;
     core.assignee_id = Some(actor.id.clone());
@@ -1390,21 +1596,20 @@ async fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Cha
         &chat_id,
         &mut core,
         format!("{} reopened the chat", actor.name),
-    )
-    .await?;
-    let chat = t.reload_chat(&chat_id).await?;
-    t.chat_event(false, &chat, None, true).await?;
+    )?;
+    let chat = t.reload_chat(&chat_id)?;
+    t.chat_event(false, &chat, None, true)?;
     Ok(chat)
 }
 
-async fn op_tag(
+fn op_tag(
     t: &mut Tx<'_>,
     actor: Actor,
     chat_id: String,
     add: Vec<String>,
     remove: Vec<String>,
 ) -> WResult<Chat> {
-    let core = t.core(&chat_id).await?;
+    let core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
     let mut tags = core.tags.clone();
     tags.retain(|x| !remove.contains(x));
@@ -1419,20 +1624,19 @@ async fn op_tag(
         );
     }
     if tags == core.tags {
-        return t.reload_chat(&chat_id).await;
+        return t.reload_chat(&chat_id);
     }
-    sqlx::query("UPDATE chats SET tags = ? WHERE id = ?")
-        .bind(serde_json::to_string(&tags)?)
-        .bind(&chat_id)
-        .execute(&mut *t.conn)
-        .await?;
+    t.exec(
+        "UPDATE chats SET tags = ? WHERE id = ?",
+        [serde_json::to_string(&tags)?, chat_id.clone()],
+    )?;
     t.forget_chat(&chat_id);
-    let chat = t.reload_chat(&chat_id).await?;
-    t.chat_event(false, &chat, None, false).await?;
+    let chat = t.reload_chat(&chat_id)?;
+    t.chat_event(false, &chat, None, false)?;
     Ok(chat)
 }
 
-async fn read_event(
+fn read_event(
     t: &mut Tx<'_>,
     core: &ChatCore,
     chat_id: &str,
@@ -1453,9 +1657,7 @@ async fn read_event(
         ..Audience::default()
     };
     let customer = to_customer.then_some((core.customer_id.as_str(), payload.as_str()));
-    let event_id = t
-        .event("message:read", &payload, &audience, customer)
-        .await?;
+    let event_id = t.event("message:read", &payload, &audience, customer)?;
     let ev = ReadEvent { event_id, ..ev };
     if to_customer {
         audience.customer = Some((
@@ -1470,8 +1672,8 @@ async fn read_event(
     Ok(())
 }
 
-async fn op_agent_read(t: &mut Tx<'_>, actor: Actor, chat_id: String, seq: Seq) -> WResult<()> {
-    let core = t.core(&chat_id).await?;
+fn op_agent_read(t: &mut Tx<'_>, actor: Actor, chat_id: String, seq: Seq) -> WResult<()> {
+    let core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
     if seq < 1 || seq > core.last_seq {
         return Err(ApiError::invalid(format!(
@@ -1480,33 +1682,26 @@ async fn op_agent_read(t: &mut Tx<'_>, actor: Actor, chat_id: String, seq: Seq) 
         ))
         .into());
     }
-    let cur: i64 = sqlx::query_scalar("SELECT agent_read_seq FROM chats WHERE id = ?")
-        .bind(&chat_id)
-        .fetch_one(&mut *t.conn)
-        .await?;
+    let cur: i64 = t.one("SELECT agent_read_seq FROM chats WHERE id = ?", [&chat_id])?;
     if seq <= cur {
         return Ok(());
     }
-    sqlx::query(
+    t.exec(
         "UPDATE chats SET agent_read_seq = ?, unread_count = (SELECT COUNT(*) FROM messages m \
          WHERE m.chat_id = chats.id AND m.seq > ? AND m.author_kind = 'customer') WHERE id = ?",
-    )
-    .bind(seq)
-    .bind(seq)
-    .bind(&chat_id)
-    .execute(&mut *t.conn)
-    .await?;
-    read_event(t, &core, &chat_id, agent_author(&actor), seq, true).await
+        params![seq, seq, chat_id],
+    )?;
+    read_event(t, &core, &chat_id, agent_author(&actor), seq, true)
 }
 
-async fn op_customer_read(
+fn op_customer_read(
     t: &mut Tx<'_>,
     customer_id: String,
     chat_id: Option<String>,
     seq: Seq,
 ) -> WResult<()> {
-    let chat_id = customer_chat_id(t.conn, &customer_id, chat_id.as_deref()).await?;
-    let core = t.core(&chat_id).await?;
+    let chat_id = t.customer_chat_id(&customer_id, chat_id.as_deref())?;
+    let core = t.core(&chat_id)?;
     if seq < 1 || seq > core.last_seq {
         return Err(ApiError::invalid(format!(
             "seq {seq} is outside the chat (1..={})",
@@ -1514,30 +1709,23 @@ async fn op_customer_read(
         ))
         .into());
     }
-    let res = sqlx::query(
+    let changed = t.exec(
         "UPDATE chats SET customer_read_seq = ? WHERE id = ? AND customer_read_seq < ?",
-    )
-    .bind(seq)
-    .bind(&chat_id)
-    .bind(seq)
-    .execute(&mut *t.conn)
-    .await?;
-    if res.rows_affected() == 0 {
+        params![seq, chat_id, seq],
+    )?;
+    if changed == 0 {
         return Ok(());
     }
-    let name: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = ?")
-        .bind(&customer_id)
-        .fetch_one(&mut *t.conn)
-        .await?;
+    let name: String = t.one("SELECT name FROM customers WHERE id = ?", [&customer_id])?;
     let reader = Author {
         kind: AuthorKind::Customer,
         id: customer_id,
         name,
     };
-    read_event(t, &core, &chat_id, reader, seq, false).await
+    read_event(t, &core, &chat_id, reader, seq, false)
 }
 
-async fn op_rate(
+fn op_rate(
     t: &mut Tx<'_>,
     customer_id: String,
     chat_id: Option<String>,
@@ -1545,74 +1733,56 @@ async fn op_rate(
     comment: Option<String>,
 ) -> WResult<()> {
     let chat_id = match chat_id {
-        Some(c) => customer_chat_id(t.conn, &customer_id, Some(&c)).await?,
+        Some(c) => t.customer_chat_id(&customer_id, Some(&c))?,
         None => {
-            let last: Option<String> = sqlx::query_scalar(
+            let last: Option<String> = t.opt_one(
                 "SELECT id FROM chats WHERE customer_id = ? ORDER BY created_at DESC LIMIT 1",
-            )
-            .bind(&customer_id)
-            .fetch_optional(&mut *t.conn)
-            .await?;
+                [&customer_id],
+            )?;
             last.ok_or_else(|| ApiError::not_found("you have no chat to rate"))?
         }
     };
-    sqlx::query("UPDATE chats SET rating_score = ?, rating_comment = ? WHERE id = ?")
-        .bind(i64::from(score))
-        .bind(comment.as_deref())
-        .bind(&chat_id)
-        .execute(&mut *t.conn)
-        .await?;
-    let chat = t.reload_chat(&chat_id).await?;
-    t.chat_event(false, &chat, None, true).await
+    t.exec(
+        "UPDATE chats SET rating_score = ?, rating_comment = ? WHERE id = ?",
+        params![i64::from(score), comment.as_deref(), chat_id],
+    )?;
+    let chat = t.reload_chat(&chat_id)?;
+    t.chat_event(false, &chat, None, true)
 }
 
-async fn op_block(
-    t: &mut Tx<'_>,
-    actor: Actor,
-    customer_id: String,
-    blocked: bool,
-) -> WResult<Customer> {
+fn op_block(t: &mut Tx<'_>, actor: Actor, customer_id: String, blocked: bool) -> WResult<Customer> {
     if !actor.role.sees_everything() {
         // An agent may block a customer who has chatted in one of their departments.
-        let seen: Option<String> = sqlx::query_scalar(
+        let seen: Option<String> = t.opt_one(
             "SELECT id FROM chats WHERE customer_id = ? AND (assignee_id = ? OR department_id IN (SELECT department_id FROM agent_departments WHERE agent_id = ?)) LIMIT 1",
-        )
-        .bind(&customer_id)
-        .bind(&actor.id)
-        .bind(&actor.id)
-        .fetch_optional(&mut *t.conn)
-        .await?;
+            [&customer_id, &actor.id, &actor.id],
+        )?;
         if seen.is_none() {
             return Err(ApiError::not_found(format!("no customer {customer_id:?}")).into());
         }
     }
-    let res = sqlx::query("UPDATE customers SET blocked = ? WHERE id = ?")
-        .bind(i64::from(blocked))
-        .bind(&customer_id)
-        .execute(&mut *t.conn)
-        .await?;
+    let changed = t.exec(
+        "UPDATE customers SET blocked = ? WHERE id = ?",
+        params![i64::from(blocked), customer_id],
+    )?;
     t.forget_customer(&customer_id);
-    if res.rows_affected() == 0 {
+    if changed == 0 {
         return Err(ApiError::not_found(format!("no customer {customer_id:?}")).into());
     }
-    let customer = load_customer(t.conn, &customer_id)
-        .await?
-        .ok_or_else(|| Fail::Db(decode_err("customer vanished")))?;
+    let customer = t
+        .load_customer(&customer_id)?
+        .ok_or_else(|| inconsistent("customer vanished"))?;
     let payload = serde_json::to_string(&customer)?;
     // Agents who can see the customer's chats hear of it (and supervisors/admins).
-    let department_id: Option<String> = sqlx::query_scalar(
+    let department_id: Option<String> = t.opt_one(
         "SELECT department_id FROM chats WHERE customer_id = ? ORDER BY created_at DESC LIMIT 1",
-    )
-    .bind(&customer_id)
-    .fetch_optional(&mut *t.conn)
-    .await?;
+        [&customer_id],
+    )?;
     let audience = Audience {
         department_id,
         ..Audience::default()
     };
-    let event_id = t
-        .event("customer:updated", &payload, &audience, None)
-        .await?;
+    let event_id = t.event("customer:updated", &payload, &audience, None)?;
     t.publish.push(Published {
         event: ServerEvent::CustomerUpdated(CustomerEvent {
             event_id,
@@ -1623,21 +1793,20 @@ async fn op_block(
     Ok(customer)
 }
 
-async fn op_presence(t: &mut Tx<'_>, agent_id: String, status: AgentStatus) -> WResult<Agent> {
-    sqlx::query("UPDATE agents SET status = ? WHERE id = ?")
-        .bind(status.as_str())
-        .bind(&agent_id)
-        .execute(&mut *t.conn)
-        .await?;
-    let agent = load_agent(t.conn, &agent_id)
-        .await?
+fn op_presence(t: &mut Tx<'_>, agent_id: String, status: AgentStatus) -> WResult<Agent> {
+    t.exec(
+        "UPDATE agents SET status = ? WHERE id = ?",
+        params![status.as_str(), agent_id],
+    )?;
+    let agent = t
+        .load_agent(&agent_id)?
         .ok_or_else(|| ApiError::not_found("no such agent"))?;
     let payload = serde_json::to_string(&agent)?;
     let audience = Audience {
         broadcast: true,
         ..Audience::default()
     };
-    let event_id = t.event("presence", &payload, &audience, None).await?;
+    let event_id = t.event("presence", &payload, &audience, None)?;
     t.publish.push(Published {
         event: ServerEvent::Presence(PresenceEvent {
             event_id,
@@ -1703,7 +1872,7 @@ fn like_pattern(q: &str) -> String {
 
 macro_rules! run_op {
     ($self:ident, $op:ident ( $($arg:expr),* )) => {
-        $self.run(move |t| Box::pin($op(t, $($arg),*))).await
+        $self.run(move |t| $op(t, $($arg),*)).await
     };
 }
 
@@ -1712,75 +1881,61 @@ impl Store for SqliteStore {
     async fn create_department(&self, name: &str) -> StoreResult<Department> {
         let name = name.to_owned();
         self.run(move |t| {
-            Box::pin(async move {
-                let exists: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM departments WHERE name = ?")
-                        .bind(&name)
-                        .fetch_optional(&mut *t.conn)
-                        .await?;
-                if exists.is_some() {
-                    return Err(ApiError::conflict(format!(
-                        "a department named {name:?} already exists"
-                    ))
-                    .into());
-                }
-                let d = Department {
-                    id: new_id(),
-                    name,
-                    created_at: ts(now_ms()),
-                };
-                sqlx::query("INSERT INTO departments (id, name, created_at) VALUES (?, ?, ?)")
-                    .bind(&d.id)
-                    .bind(&d.name)
-                    .bind(now_ms())
-                    .execute(&mut *t.conn)
-                    .await?;
-                Ok(d)
-            })
+            let exists: Option<String> =
+                t.opt_one("SELECT id FROM departments WHERE name = ?", [&name])?;
+            if exists.is_some() {
+                return Err(ApiError::conflict(format!(
+                    "a department named {name:?} already exists"
+                ))
+                .into());
+            }
+            let d = Department {
+                id: new_id(),
+                name,
+                created_at: ts(now_ms()),
+            };
+            t.exec(
+                "INSERT INTO departments (id, name, created_at) VALUES (?, ?, ?)",
+                params![d.id, d.name, now_ms()],
+            )?;
+            Ok(d)
         })
         .await
     }
 
     async fn create_agent(&self, agent: NewAgent) -> StoreResult<Agent> {
         self.run(move |t| {
-            Box::pin(async move {
-                let exists: Option<String> =
-                    sqlx::query_scalar("SELECT id FROM agents WHERE email = ?")
-                        .bind(&agent.email)
-                        .fetch_optional(&mut *t.conn)
-                        .await?;
-                if exists.is_some() {
-                    return Err(ApiError::conflict(format!(
-                        "an agent with email {} already exists",
-                        agent.email
-                    ))
-                    .into());
-                }
-                let id = new_id();
-                sqlx::query(
-                    "INSERT INTO agents (id, email, name, role, status, max_chats, password_hash, created_at) \
-                     VALUES (?, ?, ?, ?, 'offline', ?, ?, ?)",
-                )
-                .bind(&id)
-                .bind(&agent.email)
-                .bind(&agent.name)
-                .bind(agent.role.as_str())
-                .bind(i64::from(agent.max_chats))
-                .bind(&agent.password_hash)
-                .bind(now_ms())
-                .execute(&mut *t.conn)
-                .await?;
-                for d in &agent.department_ids {
-                    sqlx::query("INSERT INTO agent_departments (agent_id, department_id) VALUES (?, ?)")
-                        .bind(&id)
-                        .bind(d)
-                        .execute(&mut *t.conn)
-                        .await?;
-                }
-                load_agent(t.conn, &id)
-                    .await?
-                    .ok_or_else(|| Fail::Db(decode_err("agent vanished")))
-            })
+            let exists: Option<String> =
+                t.opt_one("SELECT id FROM agents WHERE email = ?", [&agent.email])?;
+            if exists.is_some() {
+                return Err(ApiError::conflict(format!(
+                    "an agent with email {} already exists",
+                    agent.email
+                ))
+                .into());
+            }
+            let id = new_id();
+            t.exec(
+                "INSERT INTO agents (id, email, name, role, status, max_chats, password_hash, created_at) \
+                 VALUES (?, ?, ?, ?, 'offline', ?, ?, ?)",
+                params![
+                    id,
+                    agent.email,
+                    agent.name,
+                    agent.role.as_str(),
+                    i64::from(agent.max_chats),
+                    agent.password_hash,
+                    now_ms(),
+                ],
+            )?;
+            for d in &agent.department_ids {
+                t.exec(
+                    "INSERT INTO agent_departments (agent_id, department_id) VALUES (?, ?)",
+                    [&id, d],
+                )?;
+            }
+            t.load_agent(&id)?
+                .ok_or_else(|| inconsistent("agent vanished"))
         })
         .await
     }
@@ -1788,17 +1943,14 @@ impl Store for SqliteStore {
     async fn set_password(&self, email: &str, password_hash: &str) -> StoreResult<()> {
         let (email, hash) = (email.to_owned(), password_hash.to_owned());
         self.run(move |t| {
-            Box::pin(async move {
-                let res = sqlx::query("UPDATE agents SET password_hash = ? WHERE email = ?")
-                    .bind(&hash)
-                    .bind(&email)
-                    .execute(&mut *t.conn)
-                    .await?;
-                if res.rows_affected() == 0 {
-                    return Err(ApiError::not_found(format!("no agent with email {email}")).into());
-                }
-                Ok(())
-            })
+            let changed = t.exec(
+                "UPDATE agents SET password_hash = ? WHERE email = ?",
+                [&hash, &email],
+            )?;
+            if changed == 0 {
+                return Err(ApiError::not_found(format!("no agent with email {email}")).into());
+            }
+            Ok(())
         })
         .await
     }
@@ -2094,18 +2246,15 @@ impl Store for SqliteStore {
     async fn revoke_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<()> {
         let jti = jti.to_owned();
         self.run(move |t| {
-            Box::pin(async move {
-                sqlx::query("INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)")
-                    .bind(&jti)
-                    .bind(expires_at_ms)
-                    .execute(&mut *t.conn)
-                    .await?;
-                sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < ?")
-                    .bind(now_ms())
-                    .execute(&mut *t.conn)
-                    .await?;
-                Ok(())
-            })
+            t.exec(
+                "INSERT OR IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)",
+                params![jti, expires_at_ms],
+            )?;
+            t.exec(
+                "DELETE FROM revoked_tokens WHERE expires_at < ?",
+                [now_ms()],
+            )?;
+            Ok(())
         })
         .await
     }
@@ -2149,24 +2298,15 @@ impl Store for SqliteStore {
         let (name, email) = (name.map(str::to_owned), email.map(str::to_owned));
         let customer = self
             .run(move |t| {
-                Box::pin(async move {
-                    let id = new_id();
-                    let now = now_ms();
-                    let display = name.unwrap_or_else(|| format!("Visitor {}", &id[id.len() - 4..]));
-                    sqlx::query(
-                        "INSERT INTO customers (id, visitor_token_hash, name, email, created_at) VALUES (?, ?, ?, ?, ?)",
-                    )
-                    .bind(&id)
-                    .bind(&hash)
-                    .bind(&display)
-                    .bind(email.as_deref())
-                    .bind(now)
-                    .execute(&mut *t.conn)
-                    .await?;
-                    load_customer(t.conn, &id)
-                        .await?
-                        .ok_or_else(|| Fail::Db(decode_err("customer vanished")))
-                })
+                let id = new_id();
+                let now = now_ms();
+                let display = name.unwrap_or_else(|| format!("Visitor {}", &id[id.len() - 4..]));
+                t.exec(
+                    "INSERT INTO customers (id, visitor_token_hash, name, email, created_at) VALUES (?, ?, ?, ?, ?)",
+                    params![id, hash, display, email.as_deref(), now],
+                )?;
+                t.load_customer(&id)?
+                    .ok_or_else(|| inconsistent("customer vanished"))
             })
             .await?;
         Ok(Visitor {
@@ -2398,30 +2538,19 @@ impl Store for SqliteStore {
             content_type.to_owned(),
         );
         self.run(move |t| {
-            Box::pin(async move {
-                let id = new_id();
-                let size = data.len() as i64;
-                sqlx::query(
-                    "INSERT INTO attachments (id, owner_kind, owner_id, name, content_type, size, data, created_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(&id)
-                .bind(&ok)
-                .bind(&oi)
-                .bind(&n)
-                .bind(&ct)
-                .bind(size)
-                .bind(data)
-                .bind(now_ms())
-                .execute(&mut *t.conn)
-                .await?;
-                Ok(Attachment {
-                    url: format!("/api/v1/attachments/{id}"),
-                    id,
-                    name: n,
-                    content_type: ct,
-                    size: u64::try_from(size).unwrap_or(0),
-                })
+            let id = new_id();
+            let size = data.len() as i64;
+            t.exec(
+                "INSERT INTO attachments (id, owner_kind, owner_id, name, content_type, size, data, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                params![id, ok, oi, n, ct, size, data, now_ms()],
+            )?;
+            Ok(Attachment {
+                url: format!("/api/v1/attachments/{id}"),
+                id,
+                name: n,
+                content_type: ct,
+                size: u64::try_from(size).unwrap_or(0),
             })
         })
         .await
@@ -2458,7 +2587,8 @@ impl Store for SqliteStore {
     }
 
     async fn close_store(&self) {
-        // Dropping the sender lets the writer finish what is queued, then stop.
+        // Dropping the sender lets the writer finish what is queued, commit, checkpoint
+        // the WAL into the database file and stop.
         if let Ok(mut j) = self.jobs.lock() {
             j.take();
         }
