@@ -47,11 +47,14 @@ pub enum Action {
     Refresh,
     CycleTheme,
     CopyLink,
+    // Canned responses.
+    CannedResponses,
+    CannedBrowse,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 36] = [
+    pub const ALL: [Action; 38] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -87,6 +90,8 @@ impl Action {
         Action::Refresh,
         Action::CycleTheme,
         Action::CopyLink,
+        Action::CannedResponses,
+        Action::CannedBrowse,
         Action::Quit,
     ];
 
@@ -136,6 +141,10 @@ impl Action {
             Action::Refresh => "reload lists from the server",
             Action::CycleTheme => "next theme (dark, light, high contrast)",
             Action::CopyLink => "copy the chat link (OSC 52)",
+            Action::CannedResponses => {
+                "canned responses (only as the first character; otherwise types it)"
+            }
+            Action::CannedBrowse => "switch between typing the search and browsing with j/k",
             Action::Quit => "quit",
         }
     }

@@ -248,6 +248,7 @@ pub async fn run(
         let _ = stop_rx.await;
     }));
     wait_healthy(&server).await?;
+    seed_canned(&server).await?;
 
     let dept_ids: Vec<(String, String)> = depts.into_iter().map(|d| (d.name, d.id)).collect();
     let sim = tokio::spawn(simulate(
@@ -308,6 +309,82 @@ pub async fn run(
         println!("Agent Panel demo finished.");
     }
     result
+}
+
+/// Team canned responses for projector support: `(shortcut, title, category, body)`.
+const CANNED: &[(&str, &str, &str, &str)] = &[
+    (
+        "hello",
+        "Greeting",
+        "general",
+        "Hi {{customer_first_name}}, this is {{agent_first_name}} from WZATCO {{department}}. How can I help you with your projector today?",
+    ),
+    (
+        "warranty",
+        "Warranty coverage",
+        "policy",
+        "Every WZATCO projector has a 2-year warranty from the delivery date, covering the lamp, the optics and the mainboard. Physical damage and liquid damage are not covered. Could you send me your order number and the serial number from the label underneath?",
+    ),
+    (
+        "refund",
+        "Refund policy",
+        "policy",
+        "You can return the projector within 30 days of delivery for a full refund, {{customer_first_name}}. Once we receive it, the refund reaches your original payment method within 5–7 working days. I will email the return label to {{customer_email}}.",
+    ),
+    (
+        "shipping",
+        "Shipping times",
+        "orders",
+        "Orders ship from our warehouse within 1 working day. Delivery takes 2–4 working days in the EU and the UK, and 5–8 working days elsewhere. You will get a tracking link by email as soon as it ships.",
+    ),
+    (
+        "firmware",
+        "Firmware update steps",
+        "troubleshooting",
+        "To update the firmware:\n1. Download the latest firmware for your model from wzatco.com/support and copy it to an empty FAT32 USB stick.\n2. Plug the stick into the projector's USB port.\n3. Open Settings > System > Software update > Local update.\n4. Keep the projector switched on until it restarts by itself (about 5 minutes).",
+    ),
+    (
+        "purple",
+        "Troubleshooting purple tint",
+        "troubleshooting",
+        "A purple or pink tint usually comes from the HDMI colour format. Please try:\n1. Settings > Picture > HDMI colour space: set it to RGB (or Auto).\n2. Another HDMI cable or port.\n3. Settings > Picture > Reset picture settings.\nIf the tint stays on the projector's own menu too, the LCD panel may be faulty and we will replace it under warranty.",
+    ),
+    (
+        "keystone",
+        "Blurry or trapezoid picture",
+        "troubleshooting",
+        "For a sharp, rectangular picture: place the projector square to the wall, turn the focus ring slowly until the text is crisp, then use Settings > Keystone to correct any remaining trapezoid shape.",
+    ),
+    (
+        "bye",
+        "Closing",
+        "general",
+        "Thanks for contacting WZATCO, {{customer_first_name}}! If anything else comes up, just reply to this chat. Enjoy your movies!",
+    ),
+];
+
+/// Adds the team's canned responses, as the demo supervisor.
+async fn seed_canned(server: &str) -> anyhow::Result<()> {
+    let rest = Rest::new(server)?;
+    let a = rest
+        .login(DEMO_EMAIL, DEMO_PASSWORD, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo sign-in failed: {}", e.message()))?;
+    let rest = rest.with_token(a.token);
+    for (shortcut, title, category, body) in CANNED {
+        let input = shared::canned::CannedInput {
+            title: (*title).to_owned(),
+            shortcut: (*shortcut).to_owned(),
+            body: (*body).to_owned(),
+            category: Some((*category).to_owned()),
+            scope: Some(shared::canned::CannedScope::Team),
+        };
+        rest.create_canned(&input)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding canned response /{shortcut}: {}", e.message()))?;
+    }
+    let _ = rest.logout().await;
+    Ok(())
 }
 
 async fn wait_healthy(server: &str) -> anyhow::Result<()> {

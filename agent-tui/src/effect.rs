@@ -1,6 +1,7 @@
 //! What `update` asks the outside world to do: network commands for the worker,
 //! files to write, the bell, the clipboard, quitting.
 
+use shared::canned::CannedInput;
 use shared::model::{AgentStatus, ChatId, ChatStatus, CustomerId, Seq};
 
 use crate::state::{OutboxItem, Session};
@@ -84,5 +85,12 @@ pub enum NetCmd {
     Export {
         chat_id: ChatId,
         path: String,
+    },
+    /// The agent's personal canned responses and the team's.
+    LoadCanned,
+    CreateCanned(CannedInput),
+    DeleteCanned {
+        id: String,
+        shortcut: String,
     },
 }

@@ -3,6 +3,7 @@
 
 use crossterm::event::KeyEvent;
 use shared::ApiError;
+use shared::canned::CannedResponse;
 use shared::events::{ServerEvent, SyncAck, TypingEvent};
 use shared::model::{
     Agent, Chat, ChatId, ChatStatus, Customer, CustomerProfile, Department, Message,
@@ -123,6 +124,11 @@ pub enum NetEvent {
     Failed {
         what: String,
         error: String,
+    },
+    CannedLoaded(Vec<CannedResponse>),
+    CannedCreated(CannedResponse),
+    CannedDeleted {
+        shortcut: String,
     },
     /// A REST call answered 401: the session is over.
     SessionExpired,

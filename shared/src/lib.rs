@@ -2,6 +2,7 @@
 //! widget server, the agent TUI and the customer widget agree on, plus the sanitiser
 //! for untrusted text. No I/O lives here.
 
+pub mod canned;
 pub mod error;
 pub mod events;
 pub mod limits;

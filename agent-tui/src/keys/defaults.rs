@@ -8,6 +8,8 @@ pub fn bindings(ctx: KeyContext) -> &'static [(&'static str, Action)] {
         KeyContext::Normal => NORMAL,
         KeyContext::Insert => INSERT,
         KeyContext::Picker => PICKER,
+        KeyContext::Canned => CANNED,
+        KeyContext::CannedBrowse => CANNED_BROWSE,
     }
 }
 
@@ -62,6 +64,7 @@ const INSERT: &[(&str, Action)] = &[
     ("ctrl-s", Action::Send),
     ("esc", Action::Normal),
     ("ctrl-n", Action::ToggleNote),
+    ("/", Action::CannedResponses),
 ];
 
 const PICKER: &[(&str, Action)] = &[
@@ -74,5 +77,35 @@ const PICKER: &[(&str, Action)] = &[
     ("pagedown", Action::PageDown),
     ("pageup", Action::PageUp),
     ("enter", Action::Open),
+    ("esc", Action::Normal),
+];
+
+// Typed characters go into the search, so only keys that type nothing move here.
+const CANNED: &[(&str, Action)] = &[
+    ("down", Action::MoveDown),
+    ("ctrl-n", Action::MoveDown),
+    ("ctrl-j", Action::MoveDown),
+    ("up", Action::MoveUp),
+    ("ctrl-p", Action::MoveUp),
+    ("ctrl-k", Action::MoveUp),
+    ("pagedown", Action::PageDown),
+    ("pageup", Action::PageUp),
+    ("enter", Action::Open),
+    ("tab", Action::CannedBrowse),
+    ("esc", Action::Normal),
+];
+
+const CANNED_BROWSE: &[(&str, Action)] = &[
+    ("j", Action::MoveDown),
+    ("down", Action::MoveDown),
+    ("k", Action::MoveUp),
+    ("up", Action::MoveUp),
+    ("g g", Action::Top),
+    ("G", Action::Bottom),
+    ("ctrl-d", Action::PageDown),
+    ("ctrl-u", Action::PageUp),
+    ("enter", Action::Open),
+    ("tab", Action::CannedBrowse),
+    ("/", Action::CannedBrowse),
     ("esc", Action::Normal),
 ];

@@ -19,16 +19,28 @@ pub enum KeyContext {
     Normal,
     Insert,
     Picker,
+    /// The canned-response picker while typing its search.
+    Canned,
+    /// The canned-response picker while browsing its list.
+    CannedBrowse,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 3] = [KeyContext::Normal, KeyContext::Insert, KeyContext::Picker];
+    pub const ALL: [KeyContext; 5] = [
+        KeyContext::Normal,
+        KeyContext::Insert,
+        KeyContext::Picker,
+        KeyContext::Canned,
+        KeyContext::CannedBrowse,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             KeyContext::Normal => "Normal mode",
             KeyContext::Insert => "Composer (insert mode)",
             KeyContext::Picker => "Pickers",
+            KeyContext::Canned => "Canned responses (typing the search)",
+            KeyContext::CannedBrowse => "Canned responses (browsing the list)",
         }
     }
 }
@@ -176,6 +188,8 @@ fn ctx_name(ctx: KeyContext) -> &'static str {
         KeyContext::Normal => "normal",
         KeyContext::Insert => "insert",
         KeyContext::Picker => "picker",
+        KeyContext::Canned => "canned",
+        KeyContext::CannedBrowse => "canned_browse",
     }
 }
 

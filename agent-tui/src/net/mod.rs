@@ -376,6 +376,24 @@ impl Worker {
                     })
                 })
             }
+            NetCmd::LoadCanned => self.rest_task(|r| async move {
+                match r.canned().await {
+                    Ok(list) => NetEvent::CannedLoaded(list),
+                    Err(e) => rest_failed("loading canned responses", e),
+                }
+            }),
+            NetCmd::CreateCanned(input) => self.rest_task(move |r| async move {
+                match r.create_canned(&input).await {
+                    Ok(c) => NetEvent::CannedCreated(c),
+                    Err(e) => rest_failed("saving the canned response", e),
+                }
+            }),
+            NetCmd::DeleteCanned { id, shortcut } => self.rest_task(move |r| async move {
+                match r.delete_canned(&id).await {
+                    Ok(()) => NetEvent::CannedDeleted { shortcut },
+                    Err(e) => rest_failed("deleting the canned response", e),
+                }
+            }),
             NetCmd::Export { chat_id, path } => self.rest_task(move |r| async move {
                 match r.transcript(&chat_id).await {
                     Ok(text) => match write_export(&path, &text) {

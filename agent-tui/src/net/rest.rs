@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use shared::canned::{CannedInput, CannedResponse};
 use shared::model::{
     Agent, Chat, ChatId, ChatStatus, CustomerProfile, Department, Items, Message, Page, Seq,
 };
@@ -220,6 +221,44 @@ impl Rest {
             )
             .await?;
         Ok(p.items)
+    }
+
+    /// Every canned response the agent may use (their own and the team's).
+    pub async fn canned(&self) -> Result<Vec<CannedResponse>, RestError> {
+        let mut out = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let p: Page<CannedResponse> = self
+                .send(
+                    self.http
+                        .get(format!("{}/canned-responses", self.base))
+                        .query(&[("page", page.to_string()), ("per_page", "100".into())]),
+                )
+                .await?;
+            let n = p.items.len();
+            out.extend(p.items);
+            if n < p.per_page.max(1) as usize || out.len() as i64 >= p.total {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    pub async fn create_canned(&self, input: &CannedInput) -> Result<CannedResponse, RestError> {
+        self.send(
+            self.http
+                .post(format!("{}/canned-responses", self.base))
+                .json(input),
+        )
+        .await
+    }
+
+    pub async fn delete_canned(&self, id: &str) -> Result<(), RestError> {
+        self.send_raw(
+            self.http
+                .delete(format!("{}/canned-responses/{id}", self.base)),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// The plain-text transcript (written to a file, never drawn).

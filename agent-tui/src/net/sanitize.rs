@@ -5,6 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::ApiError;
+use shared::canned::CannedResponse;
 use shared::events::{
     ChatEvent, CustomerEvent, MessageEvent, NotificationEvent, PresenceEvent, ReadEvent,
     ServerEvent, SyncAck, TypingEvent,
@@ -205,6 +206,17 @@ impl Sanitize for SyncAck {
         if let SyncAck::Events { events, .. } = self {
             events.iter_mut().for_each(Sanitize::sanitize);
         }
+    }
+}
+
+impl Sanitize for CannedResponse {
+    fn sanitize(&mut self) {
+        line(&mut self.id);
+        line(&mut self.title);
+        line(&mut self.shortcut);
+        text(&mut self.body);
+        opt_line(&mut self.category);
+        line(&mut self.owner_id);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The console's state as plain data: chats, messages, the queue view, the outbox, the
 //! connection, forms and overlays. Only `update` changes it; `ui` only reads it.
 
+pub mod canned;
 pub mod outbox;
 pub mod queue;
 
@@ -8,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ratatui_textarea::{TextArea, WrapMode};
 use serde::{Deserialize, Serialize};
+use shared::canned::CannedResponse;
 use shared::model::{
     Agent, AgentId, AgentStatus, Chat, ChatId, CustomerId, CustomerProfile, Department,
     DepartmentId, EventId, Message, Notification, Seq,
@@ -15,6 +17,7 @@ use shared::model::{
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::keys::{KeyPress, Keymap};
+pub use canned::CannedPicker;
 pub use outbox::{OutboxItem, OutboxStatus};
 pub use queue::{QueueFilter, QueueState, Section, SortOrder};
 
@@ -36,6 +39,8 @@ pub enum Mode {
     Search,
     Help,
     Picker,
+    /// The canned-response picker over the composer.
+    Canned,
     Login,
 }
 
@@ -48,6 +53,7 @@ impl Mode {
             Mode::Search => "SEARCH",
             Mode::Help => "HELP",
             Mode::Picker => "PICK",
+            Mode::Canned => "CANNED",
             Mode::Login => "LOGIN",
         }
     }
@@ -425,6 +431,9 @@ pub struct State {
     pub departments: Vec<Department>,
     pub command: CommandLine,
     pub picker: Option<Picker>,
+    /// Canned responses: the agent's personal ones and the team's, by shortcut.
+    pub canned: Vec<CannedResponse>,
+    pub canned_picker: Option<CannedPicker>,
     pub login: LoginForm,
     pub flash: Option<Flash>,
     pub keymap: Keymap,
@@ -476,6 +485,8 @@ impl State {
             departments: Vec::new(),
             command: CommandLine::default(),
             picker: None,
+            canned: Vec::new(),
+            canned_picker: None,
             flash: None,
             keymap: Keymap::defaults(),
             pending_keys: Vec::new(),

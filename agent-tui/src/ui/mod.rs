@@ -1,6 +1,7 @@
 //! Drawing: a pure `render(&State, &mut Frame)` that lays out the panes, one file per
 //! pane or overlay.
 
+mod canned;
 mod chat;
 mod cmdline;
 mod composer;
@@ -67,6 +68,7 @@ pub fn render(state: &State, f: &mut Frame) {
     match state.mode {
         Mode::Help => help::render(state, &t, f, body),
         Mode::Picker => picker::render(state, &t, f, body),
+        Mode::Canned => canned::render(state, &t, f, body),
         _ => {}
     }
 }

@@ -69,6 +69,26 @@ pub fn hints(state: &State) -> Vec<String> {
             Some("enter choose".into()),
             Some("esc cancel".into()),
         ],
+        Mode::Canned => {
+            let browsing = state.canned_picker.as_ref().is_some_and(|p| p.browsing);
+            let ctx = if browsing {
+                KeyContext::CannedBrowse
+            } else {
+                KeyContext::Canned
+            };
+            vec![
+                (!browsing).then(|| "type to search".to_owned()),
+                hint(
+                    state,
+                    ctx,
+                    Action::CannedBrowse,
+                    if browsing { "search" } else { "browse j/k" },
+                ),
+                Some("↑/↓ move".into()),
+                hint(state, ctx, Action::Open, "insert"),
+                hint(state, ctx, Action::Normal, "cancel"),
+            ]
+        }
         Mode::Help => vec![Some("j/k scroll".into()), Some("esc close".into())],
         Mode::Login => vec![],
         Mode::Normal => match state.focus {

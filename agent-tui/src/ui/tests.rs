@@ -327,6 +327,32 @@ fn help_overlay_lists_every_binding_and_command() {
 }
 
 #[test]
+fn canned_picker_with_preview() {
+    let mut s = busy();
+    net(
+        &mut s,
+        NetEvent::CannedLoaded(crate::update::canned::tests::responses()),
+    );
+    press(&mut s, "i /");
+    type_text(&mut s, "hel");
+    snap("canned_picker", &s, Pane::Chat);
+    let text = screen_text(&draw(&s, 80, 24));
+    assert!(text.contains("/hello"), "{text}");
+    assert!(text.contains("team"), "scope in words: {text}");
+    assert!(
+        text.contains("Hi Fatima, this is Maya from Support."),
+        "the preview has the variables filled in: {text}"
+    );
+    assert!(text.contains("CANNED"), "{text}");
+    // Browsing, and an empty list, render too.
+    press(&mut s, "tab");
+    assert!(screen_text(&draw(&s, 80, 24)).contains("browsing"));
+    s.canned.clear();
+    let text = screen_text(&draw(&s, 160, 48));
+    assert!(text.contains(":canned add <shortcut> <title…>"), "{text}");
+}
+
+#[test]
 fn transfer_picker() {
     let mut s = busy();
     press(&mut s, "t");

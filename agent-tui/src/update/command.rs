@@ -39,6 +39,11 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("sort", "<wait|newest|oldest>", "sort the queue"),
     ("search", "[text]", "search the queue (like /)"),
     ("theme", "<dark|light|high-contrast>", "switch colours"),
+    (
+        "canned",
+        "[add <shortcut> <title…>|rm <shortcut>]",
+        "insert a canned response; add saves the composer's text as one",
+    ),
     ("notifications", "", "list notifications"),
     ("copy", "", "copy the chat link to the clipboard (OSC 52)"),
     ("refresh", "", "reload lists from the server"),
@@ -286,6 +291,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
                 "Usage: :theme dark|light|high-contrast",
             ),
         },
+        "canned" => super::canned::command(state, rest, fx),
         "notifications" => open_notifications(state),
         "copy" => apply(state, Action::CopyLink, fx),
         "refresh" => apply(state, Action::Refresh, fx),
@@ -321,6 +327,9 @@ pub fn complete(state: &State, input: &str) -> (String, Vec<String>) {
     };
     let arg_l = arg.to_lowercase();
     let starts = |s: &str| s.to_lowercase().starts_with(&arg_l);
+    if cmd == "canned" {
+        return super::canned::complete(state, arg);
+    }
     let prefix = format!("{cmd} ");
     let cands: Vec<String> = match cmd {
         "status" => AgentStatus::ALL

@@ -19,6 +19,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
         match state.mode {
             Mode::Normal | Mode::Login => apply(state, Action::Quit, fx),
             Mode::Command | Mode::Search => state.mode = Mode::Normal,
+            Mode::Canned => apply(state, Action::Normal, fx),
             _ => apply(state, Action::Normal, fx),
         }
         return;
@@ -27,6 +28,7 @@ pub fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
         Mode::Normal => normal_key(state, ev, fx),
         Mode::Insert => insert_key(state, ev, fx),
         Mode::Picker => picker_key(state, ev, fx),
+        Mode::Canned => super::canned::on_key(state, ev, fx),
         Mode::Help => help_key(state, ev, fx),
         Mode::Command => command_key(state, ev, fx),
         Mode::Search => search_key(state, ev, fx),
@@ -59,6 +61,7 @@ pub fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
                 p.selected = 0;
             }
         }
+        Mode::Canned => super::canned::on_paste(state, &clean),
         Mode::Login => {
             let line = shared::text::sanitize_line(&clean).into_owned();
             match state.login.field {

@@ -1,6 +1,7 @@
 //! The pure heart of the console: `update(&mut State, Msg) -> Vec<Effect>`. It never
 //! performs I/O; the app loop runs the effects it returns.
 
+pub(crate) mod canned;
 mod command;
 mod input;
 mod net;
@@ -80,6 +81,7 @@ pub(crate) fn load_all(fx: &mut Vec<Effect>) {
     }
     fx.push(Effect::Net(NetCmd::LoadAgents));
     fx.push(Effect::Net(NetCmd::LoadDepartments));
+    fx.push(Effect::Net(NetCmd::LoadCanned));
 }
 
 pub(crate) fn flash(state: &mut State, level: FlashLevel, text: impl Into<String>) {
@@ -375,7 +377,7 @@ fn movement(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
     }
 }
 
-fn begin_compose(state: &mut State, kind: ComposeKind, fx: &mut Vec<Effect>) {
+pub(crate) fn begin_compose(state: &mut State, kind: ComposeKind, fx: &mut Vec<Effect>) {
     if state.open_chat.is_none() {
         match state.queue.selected.clone() {
             Some(id) => open_chat(state, &id, fx),
@@ -646,6 +648,10 @@ fn picker_confirm(state: &mut State, fx: &mut Vec<Effect>) {
 
 /// Applies one action in the current mode.
 pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
+    if state.mode == Mode::Canned && a != Action::Quit {
+        canned::on_action(state, a, fx);
+        return;
+    }
     match a {
         Action::MoveDown
         | Action::MoveUp
@@ -793,6 +799,9 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             }
             None => flash(state, FlashLevel::Warn, "No chat selected"),
         },
+        Action::CannedResponses => canned::trigger(state, fx),
+        // Only meaningful inside the canned-response picker.
+        Action::CannedBrowse => {}
         Action::Quit => {
             stop_typing(state, fx);
             state.quit = true;

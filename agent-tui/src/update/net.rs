@@ -220,6 +220,9 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                 format!("Transcript saved to {path}"),
             );
         }
+        ev @ (NetEvent::CannedLoaded(_)
+        | NetEvent::CannedCreated(_)
+        | NetEvent::CannedDeleted { .. }) => super::canned::on_net(state, ev, fx),
         NetEvent::Failed { what, error } => {
             if let Some(id) = state.open_chat.clone()
                 && let Some(e) = state.chats.get_mut(&id)

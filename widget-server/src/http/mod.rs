@@ -2,6 +2,7 @@
 
 mod attachments;
 mod auth;
+mod canned;
 mod chats;
 mod directory;
 mod visitor;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth::router())
         .merge(attachments::router())
+        .merge(canned::router())
         .merge(chats::router())
         .merge(directory::router())
         .merge(visitor::router().layer(visitor_cors(&state.config.allowed_origins)))

@@ -13,6 +13,7 @@ use shared::model::{
     EventId, Message, MessageKind, Page, Role, Seq,
 };
 
+pub mod canned;
 pub mod sqlite;
 
 /// Who is asking: an authenticated agent with their current role and departments.
