@@ -26,6 +26,10 @@ pub struct Claims {
     pub jti: String,
     pub iat: u64,
     pub exp: u64,
+    /// Issue time in milliseconds, so a password reset can refuse every earlier token
+    /// without refusing one issued the same second after it.
+    #[serde(default)]
+    pub iat_ms: u64,
 }
 
 pub struct Tokens {
@@ -74,6 +78,7 @@ impl Tokens {
             jti: uuid::Uuid::new_v4().to_string(),
             iat: now,
             exp: now + ttl.as_secs(),
+            iat_ms: u64::try_from(crate::store::sqlite::now_ms()).unwrap_or(now * 1000),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| {
@@ -183,6 +188,16 @@ pub async fn authenticate(
         .agent(&claims.sub)
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid token"))?;
+    let issued_ms = if claims.iat_ms > 0 {
+        claims.iat_ms
+    } else {
+        claims.iat * 1000
+    };
+    if (issued_ms as i64) < store.sessions_valid_after(&agent.id).await? {
+        return Err(ApiError::unauthorized(
+            "your password was changed; sign in again",
+        ));
+    }
     Ok((agent, claims))
 }
 

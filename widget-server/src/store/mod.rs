@@ -152,6 +152,9 @@ pub trait Store: Send + Sync + 'static {
     async fn customer_profile(&self, id: &str) -> StoreResult<Option<CustomerProfile>>;
     async fn events_since(&self, viewer: &Viewer, since: EventId) -> StoreResult<SyncResult>;
     async fn is_revoked(&self, jti: &str) -> StoreResult<bool>;
+    /// Tokens of this agent issued before this Unix millisecond are refused (set when the
+    /// password changes).
+    async fn sessions_valid_after(&self, agent_id: &str) -> StoreResult<i64>;
     async fn latest_event_id(&self) -> StoreResult<EventId>;
 
     // --- writes (acked only after commit) ---

@@ -84,6 +84,16 @@ pub fn migrator() -> Migrator {
             AssertSqlSafe(include_str!("../../migrations/sqlite/0003_canned.sql")).into_sql_str(),
             false,
         ),
+        Migration::new(
+            4,
+            Cow::Borrowed("session epoch"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!(
+                "../../migrations/sqlite/0004_session_epoch.sql"
+            ))
+            .into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -1943,9 +1953,11 @@ impl Store for SqliteStore {
     async fn set_password(&self, email: &str, password_hash: &str) -> StoreResult<()> {
         let (email, hash) = (email.to_owned(), password_hash.to_owned());
         self.run(move |t| {
+            // A new password signs the agent out of every existing session.
+            let epoch = now_ms().to_string();
             let changed = t.exec(
-                "UPDATE agents SET password_hash = ? WHERE email = ?",
-                [&hash, &email],
+                "UPDATE agents SET password_hash = ?, sessions_valid_after = ? WHERE email = ?",
+                [&hash, &epoch, &email],
             )?;
             if changed == 0 {
                 return Err(ApiError::not_found(format!("no agent with email {email}")).into());
@@ -1953,6 +1965,16 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn sessions_valid_after(&self, agent_id: &str) -> StoreResult<i64> {
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT sessions_valid_after FROM agents WHERE id = ?")
+                .bind(agent_id)
+                .fetch_optional(&self.read)
+                .await
+                .map_err(db_err)?;
+        Ok(v.unwrap_or(0))
     }
 
     async fn departments(&self) -> StoreResult<Vec<Department>> {
