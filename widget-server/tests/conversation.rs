@@ -381,6 +381,17 @@ async fn waiting_visitors_learn_their_queue_position() {
         .expect_where("chat:updated", |v| v["chat"]["status"] == "active")
         .await;
     assert!(upd["chat"]["queue_position"].is_null());
+    // The visitor behind moves up, and the other department's queue is untouched.
+    let moved = second
+        .sock
+        .expect_where("chat:updated", |v| v["chat"]["queue_position"] == 1)
+        .await;
+    assert_eq!(moved["chat"]["status"], "waiting");
+    assert!(moved["event_id"].as_i64().is_some_and(|id| id > 0));
+    elsewhere
+        .sock
+        .expect_none("chat:updated", |v| v["event_id"] == moved["event_id"])
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

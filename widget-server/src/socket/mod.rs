@@ -240,7 +240,11 @@ pub fn spawn_dispatcher(state: AppState) -> anyhow::Result<()> {
     let io = state.io.clone();
     tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
+            let moved = queue_moved(&p);
             dispatch(&io, p).await;
+            if let Some((event_id, departments)) = moved {
+                push_queue_positions(&state, event_id, &departments).await;
+            }
         }
     });
     Ok(())
@@ -264,6 +268,62 @@ async fn dispatch(io: &SocketIo, p: Published) {
         && let Some(customers) = io.of(shared::events::CUSTOMER_NS)
     {
         emit_event(customers.to(customer_room(customer_id)), cev).await;
+    }
+}
+
+/// A chat left the waiting queue of these departments (claimed, closed, transferred
+/// away): the visitors still waiting there moved up.
+fn queue_moved(p: &Published) -> Option<(shared::model::EventId, Vec<String>)> {
+    let ServerEvent::ChatUpdated(e) = &p.event else {
+        return None;
+    };
+    let mut departments: Vec<String> = p.audience.prev_department_id.iter().cloned().collect();
+    if e.chat.status != shared::model::ChatStatus::Waiting {
+        departments.push(e.chat.department_id.clone());
+    }
+    (!departments.is_empty()).then_some((e.event_id, departments))
+}
+
+/// Tells each visitor still waiting in `departments` their new queue position
+/// (a `chat:updated` with the event id of the change that moved them).
+async fn push_queue_positions(
+    state: &AppState,
+    event_id: shared::model::EventId,
+    departments: &[String],
+) {
+    let system = crate::store::Actor {
+        id: String::new(),
+        name: String::new(),
+        role: shared::model::Role::Admin,
+        department_ids: Vec::new(),
+    };
+    for d in departments {
+        let filter = crate::store::ChatFilter {
+            status: Some(shared::model::ChatStatus::Waiting),
+            department_id: Some(d.clone()),
+            assignee_id: None,
+            customer_id: None,
+            q: None,
+            sort: crate::store::ChatSort::Wait,
+            page: 1,
+            per_page: shared::limits::MAX_PER_PAGE,
+        };
+        let Ok(page) = state.store.chats(&system, &filter).await else {
+            continue;
+        };
+        for chat in page.items {
+            let ev = shared::events::ChatEvent {
+                event_id,
+                chat: crate::store::customer_view(&chat),
+            };
+            let Some(customers) = state.io.of(shared::events::CUSTOMER_NS) else {
+                return;
+            };
+            let _ = customers
+                .to(customer_room(&chat.customer.id))
+                .emit(shared::events::CHAT_UPDATED, &ev)
+                .await;
+        }
     }
 }
 
