@@ -5,7 +5,7 @@ if (window.AgentPanel) return;
 const script = document.currentScript || document.querySelector('script[src*="widget.js"]');
 const ds = script ? script.dataset : {};
 const ORIGIN = new URL(script ? script.src : location.href, location.href).origin;
-const NS = '/customer', KEY = 'agentpanel:' + ORIGIN + ':', MAX = 4000;
+const NS = '/customer', KEY = 'agentpanel:' + ORIGIN + ':', MAX = 4000, MIB = 1048576;
 const cfg = {
   dept: ds.department, title: ds.title || 'Chat with us', color: ds.color, side: ds.position === 'left' ? 'left' : 'right',
   greeting: ds.greeting || 'Hi! How can we help you today?', prechat: ds.prechat !== 'off',
@@ -106,6 +106,7 @@ const icon = (d) => {
   return svg;
 };
 const mine = (e) => e.author.kind === 'customer';
+const size = (n) => n < 1024 ? n + ' B' : n < MIB ? (n / 1024).toFixed(1) + ' KB' : (n / MIB).toFixed(1) + ' MB';
 const time = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
 const S = cfg.side;
@@ -144,8 +145,18 @@ header button{background:none;color:inherit;padding:7px;width:34px;height:34px}
 .card{background:#fff;border:1px solid #e1e4ec;border-radius:12px;padding:12px;margin:0}
 label{font-size:12px;color:#3b4254;gap:2px}
 input,textarea{border:1px solid #b9bfcc;border-radius:8px;padding:8px 10px;background:#fff;color:#1c2230;width:100%}
-.compose{display:flex;padding:10px;border-top:1px solid #e1e4ec;align-items:flex-end}
-.compose textarea{resize:none;height:40px;max-height:120px}
+.compose{padding:10px;border-top:1px solid #e1e4ec}
+.row{display:flex;gap:6px;align-items:flex-end}
+.row textarea{resize:none;height:40px;max-height:120px}
+.clip{flex:none;width:40px;height:40px;padding:9px;background:none;color:#5b6275}
+.clip svg{fill:none;stroke:currentColor;stroke-width:2;stroke-linecap:round}
+.chips,.files{display:flex;flex-wrap:wrap;gap:6px}
+.chip,.f{border-radius:8px;background:#eef0f5;color:#1c2230;padding:4px 8px;font-size:12px;overflow-wrap:anywhere;text-align:left}
+.chip button{background:none;color:inherit;padding:0 4px}
+.f{text-decoration:underline}
+[data-author=customer] .files{justify-content:flex-end}
+.f img{display:block;max-width:180px;max-height:140px;margin-bottom:4px;border-radius:4px}
+.err{color:#b42318;font-size:12px}
 .alt{background:none;color:inherit;border:1px solid #b9bfcc}
 .stars{display:flex;gap:6px}
 .stars button{flex:1;background:#eef0f5;color:#1c2230}
@@ -187,10 +198,16 @@ const rating = el('form', { class: 'card', tid: 'rating', 'aria-label': 'Rate th
   el('strong', null, 'How did we do?'), stars, comment, rateErr, el('button', { type: 'submit' }, 'Send rating'));
 const thanks = el('div', { class: 'card', role: 'status' }, 'Thank you for your feedback!');
 const again = el('button', { class: 'alt', onclick: () => fresh(true) }, 'Start a new chat');
+const chips = el('div', { class: 'chips', 'aria-label': 'Files to send', tid: 'chips' });
+const ferr = el('div', { class: 'err', role: 'alert' });
+const fileIn = el('input', { type: 'file', multiple: true, hidden: true, onchange: pickFiles });
 const body = el('div', { class: 'body', tabindex: 0, 'aria-label': 'Chat history' },
   el('div', { class: 'm' }, el('div', { class: 'b' }, cfg.greeting)), prechat, list, typing, rating, thanks, again);
 const input = el('textarea', { rows: 1, maxlength: MAX, placeholder: 'Type your message…', 'aria-label': 'Message', tid: 'input', onkeydown: onKey, oninput: onInput });
-const compose = el('div', { class: 'compose' }, input, el('button', { tid: 'send', onclick: submit }, 'Send'));
+const attach = el('button', { class: 'clip', 'aria-label': 'Attach a file', tid: 'attach', onclick: () => fileIn.click() },
+  icon('M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7L9.7 17a1.7 1.7 0 0 1-2.4-2.4L15 7'));
+const compose = el('div', { class: 'compose' }, chips, ferr,
+  el('div', { class: 'row' }, attach, input, el('button', { tid: 'send', onclick: submit }, 'Send'), fileIn));
 const panel = el('section', { class: 'panel', id: 'ap-panel', role: 'dialog', 'aria-labelledby': 'ap-title', tid: 'panel', hidden: true,
   onkeydown: (e) => { if (e.key === 'Escape') { e.preventDefault(); toggle(false); } } },
 el('header', null, el('div', null, el('h2', { id: 'ap-title' }, cfg.title), sub),
@@ -235,13 +252,45 @@ function paint(e) {
     e.el.append((e.text = el('div', { class: 'b', dir: 'auto' })), (e.meta = el('div', { class: 'meta' })));
   }
   e.text.textContent = clean(e.body);
+  e.text.hidden = !e.body;
+  files(e);
   e.el.dataset.kind = e.kind;
   if (e.seq) e.el.dataset.seq = e.seq;
   const state = !mine(e) ? '' : e.state === 'sent' && e.seq <= st.agentRead ? 'read' : e.state;
   if (state) e.el.dataset.state = state;
-  const label = { pending: ' · Sending…', sent: ' · Sent', read: ' · Read', failed: ' · Not sent ' }[state] || '';
+  const label = { pending: e.up ? ' · Uploading…' : ' · Sending…', sent: ' · Sent', read: ' · Read', failed: ' · Not sent ' }[state] || '';
   e.meta.replaceChildren(e.kind === 'event' ? '' : time(e.created_at) + label + (state === 'failed' ? e.error : ''));
   if (state === 'failed') e.meta.append(el('button', { onclick: () => { e.state = 'pending'; connect(); flush(); } }, 'Retry'));
+}
+
+// Files of a message: the stored ones as download buttons (images with a preview),
+// or while sending the chosen files by name. Rebuilt only when they change.
+function files(e) {
+  const all = e.attachments && e.attachments.length ? e.attachments : e.picked || [], key = all.map((a) => a.id || a.name).join('/');
+  if (e.fkey === key) return;
+  e.fkey = key;
+  if (!e.files) e.text.after((e.files = el('div', { class: 'files' })));
+  e.files.replaceChildren(...all.map((a) => {
+    const label = `${clean(a.name)} · ${size(a.size)}`;
+    if (!a.id) return el('span', { class: 'chip' }, label);
+    const img = /^image\/(png|jpeg|gif|webp)$/.test(a.content_type) && el('img', { alt: '' });
+    if (img) blob(a.id).then((u) => (img.src = u), () => img.remove());
+    return el('button', { class: 'f', tid: 'file', 'aria-label': 'Download ' + label, onclick: () => save(a) }, img || '', label);
+  }));
+}
+// Downloads need the visitor token in a header, so files come through fetch as blobs.
+const blobs = new Map();
+function blob(id) {
+  if (!blobs.has(id)) {
+    blobs.set(id, fetch(`${ORIGIN}/api/v1/visitor/attachments/${encodeURIComponent(id)}`, { headers: { 'x-visitor-token': st.token } })
+      .then((r) => { if (!r.ok) throw r.status; return r.blob(); })
+      .then((b) => URL.createObjectURL(b), (x) => { blobs.delete(id); throw x; }));
+  }
+  return blobs.get(id);
+}
+function save(a) {
+  ferr.textContent = '';
+  blob(a.id).then((href) => el('a', { href, download: clean(a.name) }).click(), () => (ferr.textContent = `Could not download ${clean(a.name)}. Please try again.`));
 }
 
 // Keeps the list in `seq` order; unsent messages stay at the end in the order typed.
@@ -338,22 +387,57 @@ async function resync(since) {
 
 // ---- sending: an ordered outbox, one write in flight, idempotent by client_msg_id ----
 function submit() {
-  const text = input.value.trim();
-  if (!text) return;
-  input.value = '';
+  const text = input.value.trim(), starts = !st.chatId && !st.list.some((o) => o.state === 'pending');
+  if (!text && !picked.length) return;
+  // chat:start takes text only: a first message's files follow it in a second message.
+  if (starts && !text) return (ferr.textContent = 'Please type a message to start the chat.');
+  input.value = ferr.textContent = '';
   input.style.height = '';
   sendTyping(false);
-  place({ cmid: uuid(), body: text, kind: 'text', author: { kind: 'customer' }, state: 'pending', created_at: new Date() });
+  const split = starts && picked.length, add = (body, f) => place({ cmid: uuid(), body, picked: f, ids: [], kind: 'text', author: { kind: 'customer' }, state: 'pending', created_at: new Date() });
+  if (text) add(text, split ? [] : picked);
+  if (picked.length && (split || !text)) add('', picked);
+  picked = [];
+  showPicked();
   connect();
   flush();
 }
+// Chosen files wait as chips (with a remove button) until Send.
+let picked = [];
+function pickFiles() {
+  ferr.textContent = '';
+  for (const f of fileIn.files) {
+    const bad = picked.length >= 5 ? 'At most 5 files per message.' : f.size > 10 * MIB ? `${f.name} is larger than 10 MiB.` : !f.size && `${f.name} is empty.`;
+    if (bad) ferr.textContent = bad;
+    else picked.push(f);
+  }
+  fileIn.value = '';
+  showPicked();
+}
+function showPicked() {
+  chips.replaceChildren(...picked.map((f) => el('span', { class: 'chip' }, `${clean(f.name)} · ${size(f.size)}`,
+    el('button', { 'aria-label': 'Remove ' + clean(f.name), onclick: () => { picked = picked.filter((o) => o !== f); showPicked(); attach.focus(); } }, '×'))));
+}
+// Uploads one file; already uploaded ones are kept across retries.
+async function upload(f) {
+  const r = await fetch(`${ORIGIN}/api/v1/visitor/attachments?name=${encodeURIComponent(f.name)}`,
+    { method: 'POST', headers: { 'x-visitor-token': st.token, 'content-type': f.type || 'application/octet-stream' }, body: f });
+  if (r.ok) return (await r.json()).id;
+  throw r.status === 413 ? 'file is larger than 10 MiB' : ((await r.json().catch(() => 0)) || {}).error?.message;
+}
 async function flush() {
-  render();
   const e = st.list.find((o) => o.state === 'pending');
-  if (busy || !e || !sock || !sock.connected) return;
+  if (busy || !e || !sock || !sock.connected || !st.token) return render();
   busy = true;
-  const a = await (st.chatId
-    ? sock.emit('message:send', { client_msg_id: e.cmid, body: e.body, chat_id: st.chatId })
+  e.up = !!(e.picked && e.picked.length);
+  render();
+  let a;
+  try {
+    for (const [i, f] of (e.picked || []).entries()) e.ids[i] ||= await upload(f);
+  } catch (x) { a = { ok: false, error: { code: 'upload', message: typeof x == 'string' ? x : 'upload failed' } }; }
+  e.up = false;
+  a ||= await (st.chatId
+    ? sock.emit('message:send', { client_msg_id: e.cmid, body: e.body, chat_id: st.chatId, attachment_ids: e.ids || [] })
     : sock.emit('chat:start', { body: e.body, client_msg_id: e.cmid, name: st.name || undefined, email: st.email || undefined, department_id: cfg.dept }));
   busy = false;
   if (a.ok) {
@@ -435,7 +519,7 @@ function fresh(show) {
   (st.prechat ? nameIn : input).focus();
 }
 function transcript() {
-  const lines = st.list.map((e) => `[${new Date(e.created_at).toLocaleString()}] ${mine(e) ? 'You' : clean(e.author.name) || 'Agent'}: ${clean(e.body)}`);
+  const lines = st.list.map((e) => `[${new Date(e.created_at).toLocaleString()}] ${mine(e) ? 'You' : clean(e.author.name) || 'Agent'}: ${clean(e.body)}${(e.attachments || []).map((a) => ` [file: ${clean(a.name)}]`).join('')}`);
   const a = el('a', {
     href: URL.createObjectURL(new Blob([`${cfg.title}: transcript\n\n${lines.join('\n')}\n`], { type: 'text/plain;charset=utf-8' })),
     download: `chat-transcript-${new Date().toISOString().slice(0, 10)}.txt`,

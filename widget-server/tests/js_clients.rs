@@ -24,13 +24,19 @@ fn official_socket_io_client_and_browser_widget_suite_passes() {
     if !dir.join("node_modules").is_dir() {
         return skip("the npm packages are not installed (cd tests/js && npm ci)");
     }
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read tests/js")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".test.mjs"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 3,
+        "expected the JS test files, found {files:?}"
+    );
     let out = Command::new("node")
-        .args([
-            "--test",
-            "--test-concurrency=1",
-            "compat.test.mjs",
-            "widget.test.mjs",
-        ])
+        .args(["--test", "--test-concurrency=1"])
+        .args(&files)
         .current_dir(&dir)
         .env("WIDGET_SERVER_BIN", env!("CARGO_BIN_EXE_widget-server"))
         .output()

@@ -15,9 +15,10 @@ pub const DEMO_CSS: &str = include_str!("../../static/demo.css");
 /// The demo page may load scripts, styles and sockets from its own origin only.
 /// `connect-src 'self'` covers `ws:`/`wss:` to the same host and port in current
 /// browsers; the widget styles itself with a constructed stylesheet, which
-/// `style-src` does not block.
+/// `style-src` does not block. `img-src blob:` lets the widget preview image
+/// attachments, which it fetches with the visitor token and shows by object URL.
 pub const DEMO_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+     img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
 
 const JS_CACHE: &str = "public, max-age=300";
@@ -211,6 +212,7 @@ mod tests {
             "default-src 'none'",
             "script-src 'self'",
             "connect-src 'self'",
+            "img-src 'self' data: blob:",
             "frame-ancestors 'none'",
         ] {
             assert!(csp.contains(directive), "{directive} missing from {csp}");
@@ -250,7 +252,7 @@ mod tests {
     #[test]
     fn widget_script_stays_small_and_never_parses_markup() {
         assert!(
-            WIDGET_JS.len() < 25_000,
+            WIDGET_JS.len() < 30_000,
             "widget.js is {} bytes",
             WIDGET_JS.len()
         );
@@ -267,6 +269,7 @@ mod tests {
         // `tid` is how the script spells data-testid; site owners' tests rely on these.
         for testid in [
             "launcher", "panel", "name", "email", "start", "input", "send", "messages", "rating",
+            "attach", "chips", "file",
         ] {
             assert!(
                 WIDGET_JS.contains(&format!("tid: '{testid}'")),
