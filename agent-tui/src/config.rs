@@ -175,6 +175,7 @@ mod tests {
             chat_id: "c1".into(),
             body: format!("body {id}"),
             kind: MessageKind::Text,
+            attachments: vec![],
             created_at: time::OffsetDateTime::UNIX_EPOCH,
             status,
         };

@@ -2,7 +2,7 @@
 //! files to write, the bell, the clipboard, quitting.
 
 use shared::canned::CannedInput;
-use shared::model::{AgentStatus, ChatId, ChatStatus, CustomerId, Seq};
+use shared::model::{AgentStatus, Attachment, ChatId, ChatStatus, CustomerId, Seq};
 
 use crate::state::{OutboxItem, Session};
 
@@ -85,6 +85,18 @@ pub enum NetCmd {
     Export {
         chat_id: ChatId,
         path: String,
+    },
+    /// Check and read a local file, then upload it for `chat_id`'s next message.
+    Upload {
+        chat_id: ChatId,
+        /// As typed after `:attach` (`~/` is the home directory).
+        path: String,
+    },
+    /// Download a file of a message into `dir` (None: `~/Downloads` if it exists,
+    /// else the current directory), never overwriting anything.
+    SaveAttachment {
+        attachment: Attachment,
+        dir: Option<String>,
     },
     /// The agent's personal canned responses and the team's.
     LoadCanned,

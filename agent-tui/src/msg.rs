@@ -6,7 +6,7 @@ use shared::ApiError;
 use shared::canned::CannedResponse;
 use shared::events::{ServerEvent, SyncAck, TypingEvent};
 use shared::model::{
-    Agent, Chat, ChatId, ChatStatus, Customer, CustomerProfile, Department, Message,
+    Agent, Attachment, Chat, ChatId, ChatStatus, Customer, CustomerProfile, Department, Message,
 };
 use time::OffsetDateTime;
 
@@ -118,6 +118,24 @@ pub enum NetEvent {
     PresenceSet(Agent),
     CustomerBlocked(Customer),
     Exported {
+        path: String,
+    },
+    /// A file is on the server, ready to go with the chat's next message.
+    Uploaded {
+        chat_id: ChatId,
+        /// As typed after `:attach`.
+        path: String,
+        attachment: Attachment,
+    },
+    /// A file could not be attached (missing, too large, refused…).
+    UploadFailed {
+        chat_id: ChatId,
+        path: String,
+        error: String,
+    },
+    /// A message's file was written to `path`.
+    AttachmentSaved {
+        name: String,
         path: String,
     },
     /// A request that has no better place to report: shown in the message line.

@@ -2,6 +2,7 @@
 //! `NetCmd`s that `update` asks for, and reports back as `Msg`s. Everything it
 //! reports has been through `sanitize::decode`.
 
+pub mod files;
 pub mod rest;
 pub mod sanitize;
 pub mod socket;
@@ -292,6 +293,7 @@ impl Worker {
                     "client_msg_id": item.client_msg_id,
                     "body": item.body,
                     "kind": item.kind,
+                    "attachment_ids": item.attachments.iter().map(|a| &a.id).collect::<Vec<_>>(),
                 });
                 self.request(ev::MESSAGE_SEND, data, move |r| {
                     Some(match ack_result::<Message>(r) {
@@ -394,6 +396,51 @@ impl Worker {
                     Err(e) => rest_failed("deleting the canned response", e),
                 }
             }),
+            NetCmd::Upload { chat_id, path } => {
+                let Some(rest) = self.rest.clone() else {
+                    self.emit(NetEvent::UploadFailed {
+                        chat_id,
+                        path,
+                        error: "not connected to a server".into(),
+                    });
+                    return;
+                };
+                let out = self.out.clone();
+                tokio::spawn(async move {
+                    let m = upload(rest, chat_id, path).await;
+                    let _ = out.send(Msg::Net(m));
+                });
+            }
+            NetCmd::SaveAttachment { attachment, dir } => self.rest_task(move |r| async move {
+                match r.download(&attachment.id).await {
+                    Ok(bytes) => {
+                        let name = attachment.name.clone();
+                        let written = tokio::task::spawn_blocking(move || {
+                            let dir = match dir {
+                                Some(d) => files::expand_home(&d),
+                                None => files::default_save_dir(),
+                            };
+                            files::save_unique(&dir, &name, &bytes)
+                        })
+                        .await;
+                        match written {
+                            Ok(Ok(p)) => NetEvent::AttachmentSaved {
+                                name: attachment.name,
+                                path: p.display().to_string(),
+                            },
+                            Ok(Err(e)) => NetEvent::Failed {
+                                what: format!("saving {}", attachment.name),
+                                error: e.to_string(),
+                            },
+                            Err(e) => NetEvent::Failed {
+                                what: format!("saving {}", attachment.name),
+                                error: e.to_string(),
+                            },
+                        }
+                    }
+                    Err(e) => rest_failed(&format!("downloading {}", attachment.name), e),
+                }
+            }),
             NetCmd::Export { chat_id, path } => self.rest_task(move |r| async move {
                 match r.transcript(&chat_id).await {
                     Ok(text) => match write_export(&path, &text) {
@@ -409,6 +456,30 @@ impl Worker {
                 }
             }),
         }
+    }
+}
+
+/// Checks and reads the file off the async threads, then uploads it.
+async fn upload(rest: Rest, chat_id: String, path: String) -> NetEvent {
+    let typed = path.clone();
+    let failed = |error: String| NetEvent::UploadFailed {
+        chat_id: chat_id.clone(),
+        path: path.clone(),
+        error,
+    };
+    let file = match tokio::task::spawn_blocking(move || files::read_for_upload(&typed)).await {
+        Ok(Ok(f)) => f,
+        Ok(Err(e)) => return failed(e.to_string()),
+        Err(e) => return failed(e.to_string()),
+    };
+    match rest.upload(&file.name, file.content_type, file.bytes).await {
+        Ok(attachment) => NetEvent::Uploaded {
+            chat_id,
+            path,
+            attachment,
+        },
+        Err(e) if e.is_unauthorized() => NetEvent::SessionExpired,
+        Err(e) => failed(e.message()),
     }
 }
 

@@ -7,7 +7,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use shared::canned::{CannedInput, CannedResponse};
 use shared::model::{
-    Agent, Chat, ChatId, ChatStatus, CustomerProfile, Department, Items, Message, Page, Seq,
+    Agent, Attachment, Chat, ChatId, ChatStatus, CustomerProfile, Department, Items, Message, Page,
+    Seq,
 };
 use shared::{ApiError, ErrorBody, ErrorCode};
 
@@ -38,6 +39,8 @@ impl RestError {
 
 /// Waiting chats loaded at most (10 pages of 100).
 const MAX_PAGES: u32 = 10;
+/// Files move more slowly than JSON: up to 10 MiB each way.
+const FILE_TIMEOUT: Duration = Duration::from_secs(120);
 /// History page size.
 pub const HISTORY_PAGE: u32 = 200;
 
@@ -261,6 +264,49 @@ impl Rest {
         .map(|_| ())
     }
 
+    /// Uploads one file (at most 10 MiB, checked by the caller) for a later message.
+    pub async fn upload(
+        &self,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Attachment, RestError> {
+        self.send(
+            self.http
+                .post(format!("{}/attachments", self.base))
+                .query(&[("name", name)])
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .timeout(FILE_TIMEOUT)
+                .body(bytes),
+        )
+        .await
+    }
+
+    /// A file's bytes (written to disk by the caller, never drawn).
+    pub async fn download(&self, id: &str) -> Result<Vec<u8>, RestError> {
+        let req = self
+            .http
+            .get(format!("{}/attachments/{id}", self.base))
+            .timeout(FILE_TIMEOUT);
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| RestError::Transport(root_cause(&e)))?;
+        let status = resp.status();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| RestError::Transport(root_cause(&e)))?;
+        if !status.is_success() {
+            return Err(RestError::Api(error_from(status, &body)));
+        }
+        Ok(body.to_vec())
+    }
+
     /// The plain-text transcript (written to a file, never drawn).
     pub async fn transcript(&self, id: &ChatId) -> Result<String, RestError> {
         let req = self
@@ -289,6 +335,24 @@ impl Rest {
             return Err(RestError::Api(msg));
         }
         Ok(text)
+    }
+}
+
+/// The server's `{"error"}` answer, sanitised, or a plain one naming the status.
+fn error_from(status: reqwest::StatusCode, body: &[u8]) -> ApiError {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(mut b) => {
+            b.error.sanitize();
+            b.error
+        }
+        Err(_) => ApiError::new(
+            if status.as_u16() == 401 {
+                ErrorCode::Unauthorized
+            } else {
+                ErrorCode::Internal
+            },
+            format!("the server answered {status}"),
+        ),
     }
 }
 

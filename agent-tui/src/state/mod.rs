@@ -11,7 +11,7 @@ use ratatui_textarea::{TextArea, WrapMode};
 use serde::{Deserialize, Serialize};
 use shared::canned::CannedResponse;
 use shared::model::{
-    Agent, AgentId, AgentStatus, Chat, ChatId, CustomerId, CustomerProfile, Department,
+    Agent, AgentId, AgentStatus, Attachment, Chat, ChatId, CustomerId, CustomerProfile, Department,
     DepartmentId, EventId, Message, Notification, Seq,
 };
 use time::{OffsetDateTime, UtcOffset};
@@ -227,6 +227,10 @@ pub struct Composer {
     pub last_input_at: Option<OffsetDateTime>,
     /// Unsent text per chat, kept when the agent switches chats.
     pub drafts: HashMap<ChatId, (Vec<String>, ComposeKind)>,
+    /// Uploaded files waiting for the next message of each chat (`:attach`).
+    pub staged: HashMap<ChatId, Vec<Attachment>>,
+    /// Uploads under way: the chat they are for and the path as typed.
+    pub uploading: Vec<(ChatId, String)>,
 }
 
 impl Default for Composer {
@@ -239,6 +243,8 @@ impl Default for Composer {
             typing_sent_at: None,
             last_input_at: None,
             drafts: HashMap::new(),
+            staged: HashMap::new(),
+            uploading: Vec::new(),
         }
     }
 }
@@ -260,6 +266,17 @@ impl Composer {
     }
     pub fn is_empty(&self) -> bool {
         self.textarea.lines().iter().all(|l| l.trim().is_empty())
+    }
+    /// Files staged for `chat_id`'s next message.
+    pub fn staged_for(&self, chat_id: &str) -> &[Attachment] {
+        self.staged.get(chat_id).map_or(&[], Vec::as_slice)
+    }
+    /// Paths (as typed) of the files still uploading for `chat_id`.
+    pub fn uploading_for<'a>(&'a self, chat_id: &'a str) -> impl Iterator<Item = &'a str> {
+        self.uploading
+            .iter()
+            .filter(move |(c, _)| c == chat_id)
+            .map(|(_, n)| n.as_str())
     }
 }
 

@@ -2,7 +2,7 @@
 //! It is plain data here; the net layer writes it to disk and sends it.
 
 use serde::{Deserialize, Serialize};
-use shared::model::{ChatId, MessageKind};
+use shared::model::{Attachment, ChatId, MessageKind};
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,11 @@ pub struct OutboxItem {
     pub chat_id: ChatId,
     pub body: String,
     pub kind: MessageKind,
+    /// Files uploaded before the message was queued; only their ids go on the wire.
+    /// Only queued while online (an upload needs the server), but kept on disk like
+    /// the text so a send interrupted by a disconnect is resent with them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     pub status: OutboxStatus,

@@ -12,6 +12,7 @@ use time::Duration;
 
 use super::text::{fmt_time, pad, truncate, wrap};
 use super::{Theme, composer, pane_block};
+use crate::net::files::file_size;
 use crate::state::{ChatEntry, History, OutboxItem, OutboxStatus, Pane, State};
 
 /// Messages from one author closer than this share one header.
@@ -45,10 +46,12 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         return;
     }
     let comp_h = composer::height(state, inner.height);
-    let [head, hist, typing, comp] = Layout::vertical([
+    let chips = composer::chips_line(state, t, &e.chat.id, inner.width as usize);
+    let [head, hist, typing, chips_area, comp] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(1),
+        Constraint::Length(u16::from(chips.is_some())),
         Constraint::Length(comp_h),
     ])
     .areas(inner);
@@ -65,6 +68,9 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
             ))),
             typing,
         );
+    }
+    if let Some(line) = chips {
+        f.render_widget(Paragraph::new(line), chips_area);
     }
     composer::render(state, t, e, f, comp);
 }
@@ -256,7 +262,21 @@ fn outbox_lines<'a>(state: &State, t: &Theme, o: &OutboxItem, w: usize) -> Vec<L
     } else {
         ("┆ ", t.dim)
     };
-    body_lines(&mut out, &o.body, w, rule, rs, t.dim);
+    if !o.body.is_empty() {
+        body_lines(&mut out, &o.body, w, rule, rs, t.dim);
+    }
+    for a in &o.attachments {
+        out.push(Line::from(vec![
+            Span::styled(rule, rs),
+            Span::styled(
+                truncate(
+                    &format!("📎 {} · {}", a.name, file_size(a.size)),
+                    w.saturating_sub(2),
+                ),
+                t.dim,
+            ),
+        ]));
+    }
     out
 }
 

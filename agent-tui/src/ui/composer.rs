@@ -8,9 +8,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
 use super::Theme;
-use super::text::truncate;
+use super::text::{truncate, width};
 use crate::action::Action;
 use crate::keys::KeyContext;
+use crate::net::files::file_size;
 use crate::state::{ChatEntry, ComposeKind, Mode, State};
 
 /// Rows for the composer: its text plus the frame, between 3 and 8, and never more
@@ -18,6 +19,43 @@ use crate::state::{ChatEntry, ComposeKind, Mode, State};
 pub fn height(state: &State, avail: u16) -> u16 {
     let lines = state.composer.textarea.lines().len() as u16;
     (lines + 2).clamp(3, 8).min((avail / 2).max(3))
+}
+
+/// The files staged for (and uploading to) the open chat's next message, as one
+/// line of chips above the composer; `None` when there are none.
+pub fn chips_line(state: &State, t: &Theme, chat_id: &str, w: usize) -> Option<Line<'static>> {
+    let staged = state.composer.staged_for(chat_id);
+    let uploading: Vec<&str> = state.composer.uploading_for(chat_id).collect();
+    if staged.is_empty() && uploading.is_empty() {
+        return None;
+    }
+    let mut spans = Vec::new();
+    let mut used = 0;
+    let mut push = |spans: &mut Vec<Span<'static>>, text: String, style| {
+        used += width(&text);
+        spans.push(Span::styled(text, style));
+    };
+    for a in staged {
+        push(&mut spans, "📎 ".into(), t.accent);
+        push(
+            &mut spans,
+            format!("{} {}  ", truncate(&a.name, 30), file_size(a.size)),
+            t.base,
+        );
+    }
+    for p in uploading {
+        let name = p.rsplit(['/', '\\']).next().unwrap_or(p);
+        push(
+            &mut spans,
+            format!("⇡ {} uploading…  ", truncate(name, 30)),
+            t.dim,
+        );
+    }
+    let hint = ":detach removes";
+    if used + width(hint) <= w {
+        spans.push(Span::styled(hint, t.dim));
+    }
+    Some(Line::from(spans))
 }
 
 pub fn send_keys(state: &State) -> String {

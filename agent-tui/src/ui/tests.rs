@@ -187,6 +187,7 @@ fn busy() -> State {
         chat_id: "m1".into(),
         body: "The refund takes 3–5 working days.".into(),
         kind: MessageKind::Text,
+        attachments: vec![],
         created_at: T0,
         status: OutboxStatus::Sending,
     });
@@ -195,6 +196,7 @@ fn busy() -> State {
         chat_id: "m1".into(),
         body: "x".repeat(30),
         kind: MessageKind::Text,
+        attachments: vec![],
         created_at: T0,
         status: OutboxStatus::Failed {
             reason: "body is too long".into(),
@@ -546,4 +548,38 @@ fn attachments_are_named_with_their_size() {
     );
     let text = screen_text(&draw(&s, 160, 48));
     assert!(text.contains("⎘ receipt.pdf · 12 KB"), "{text}");
+}
+
+#[test]
+fn staged_files_show_as_chips_above_the_composer() {
+    let mut s = busy();
+    let file = |id: &str, name: &str, size| shared::model::Attachment {
+        id: id.into(),
+        name: name.into(),
+        content_type: "application/pdf".into(),
+        size,
+        url: format!("/api/v1/attachments/{id}"),
+    };
+    s.composer
+        .staged
+        .insert("m1".into(), vec![file("a1", "report.pdf", 120 * 1024)]);
+    s.composer
+        .uploading
+        .push(("m1".into(), "~/photos/receipt.png".into()));
+    press(&mut s, "i");
+    type_text(&mut s, "Here is the report.");
+    let mut narrow = s.clone();
+    narrow.width = 80;
+    narrow.focus = Pane::Chat;
+    let term = draw(&narrow, 80, 24);
+    let text = screen_text(&term);
+    // The clip is two columns wide: the buffer holds a blank for its second one.
+    assert!(text.contains("📎  report.pdf 120 KiB"), "{text}");
+    assert!(text.contains("⇡ receipt.png uploading…"), "{text}");
+    insta::assert_snapshot!("composer_attachment_80x24", term.backend());
+    // Another chat shows none of them.
+    s.composer.staged.clear();
+    s.composer.uploading.clear();
+    let text = screen_text(&draw(&s, 160, 48));
+    assert!(!text.contains("📎"), "{text}");
 }

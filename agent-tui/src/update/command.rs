@@ -1,6 +1,7 @@
 //! The `:` command line: the commands, their completion, and what each one does.
 
-use shared::model::{AgentStatus, MessageKind};
+use shared::limits::MAX_ATTACHMENTS_PER_MESSAGE;
+use shared::model::{AgentStatus, Attachment, MessageKind};
 
 use super::{
     apply, flash, open_notifications, open_status_picker, open_transfer_picker, queue_message,
@@ -30,6 +31,17 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
     ("block", "", "block the customer (spam)"),
     ("unblock", "", "unblock the customer"),
     ("export", "[path]", "save the transcript to a file"),
+    (
+        "attach",
+        "<path>",
+        "upload a file (≤ 10 MiB) to go with the next reply or note",
+    ),
+    ("detach", "", "remove the files waiting to be sent"),
+    (
+        "save",
+        "[n] [dir]",
+        "download the n-th newest file of the chat (default ~/Downloads or .)",
+    ),
     (
         "status",
         "<online|away|busy|dnd|in_meeting|on_leave|offline>",
@@ -212,6 +224,9 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             };
             fx.push(Effect::Net(NetCmd::Export { chat_id, path }));
         }
+        "attach" => attach(state, rest, fx),
+        "detach" => detach(state),
+        "save" => save(state, rest, fx),
         "status" => {
             if rest.is_empty() {
                 open_status_picker(state);
@@ -298,6 +313,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
         "help" => apply(state, Action::Help, fx),
         "logout" => {
             super::stop_typing(state, fx);
+            state.composer.uploading.clear();
             fx.push(Effect::Net(NetCmd::Logout));
             fx.push(Effect::ClearSession);
             state.session = None;
@@ -313,6 +329,133 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             format!("Unknown command {other:?} — Tab completes, :help lists them"),
         ),
     }
+}
+
+/// Starts uploading a file for the open chat; it is staged when the upload is done.
+fn attach(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
+    let path = unquote(rest);
+    if path.is_empty() {
+        flash(state, FlashLevel::Warn, "Usage: :attach <path>");
+        return;
+    }
+    let Some(chat_id) = state.open_chat.clone() else {
+        flash(state, FlashLevel::Warn, "Open a chat first");
+        return;
+    };
+    if !state.conn.is_online() {
+        flash(
+            state,
+            FlashLevel::Warn,
+            "Offline: files can only be attached while connected (they are not kept in the outbox)",
+        );
+        return;
+    }
+    let count =
+        state.composer.staged_for(&chat_id).len() + state.composer.uploading_for(&chat_id).count();
+    if count >= MAX_ATTACHMENTS_PER_MESSAGE {
+        flash(
+            state,
+            FlashLevel::Warn,
+            format!("At most {MAX_ATTACHMENTS_PER_MESSAGE} files per message"),
+        );
+        return;
+    }
+    state
+        .composer
+        .uploading
+        .push((chat_id.clone(), path.to_owned()));
+    fx.push(Effect::Net(NetCmd::Upload {
+        chat_id,
+        path: path.to_owned(),
+    }));
+    flash(state, FlashLevel::Info, format!("Uploading {path}…"));
+}
+
+fn detach(state: &mut State) {
+    let removed = state
+        .open_chat
+        .clone()
+        .and_then(|id| state.composer.staged.remove(&id))
+        .map_or(0, |v| v.len());
+    match removed {
+        0 => flash(state, FlashLevel::Info, "No files attached"),
+        1 => flash(state, FlashLevel::Info, "Removed the attached file"),
+        n => flash(
+            state,
+            FlashLevel::Info,
+            format!("Removed {n} attached files"),
+        ),
+    }
+}
+
+/// The open chat's files, newest message first (in each message, in its order).
+pub(crate) fn chat_files(state: &State) -> Vec<Attachment> {
+    state
+        .open_entry()
+        .map(|e| {
+            e.messages
+                .values()
+                .rev()
+                .flat_map(|m| m.attachments.iter().cloned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `:save [n] [dir]`: the n-th file counting from the newest, into `dir`.
+fn save(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
+    if state.open_chat.is_none() {
+        flash(state, FlashLevel::Warn, "Open a chat first");
+        return;
+    }
+    let (n, dir) = match rest.split_once(char::is_whitespace) {
+        Some((first, more)) if first.parse::<usize>().is_ok() => {
+            (first.parse::<usize>().ok(), more.trim())
+        }
+        _ => match rest.parse::<usize>() {
+            Ok(n) => (Some(n), ""),
+            Err(_) => (None, rest),
+        },
+    };
+    let n = n.unwrap_or(1);
+    let files = chat_files(state);
+    if files.is_empty() {
+        flash(state, FlashLevel::Warn, "This chat has no files");
+        return;
+    }
+    let Some(file) = n.checked_sub(1).and_then(|i| files.get(i)).cloned() else {
+        flash(
+            state,
+            FlashLevel::Warn,
+            format!(
+                "This chat has {} file{}: :save 1 is the newest",
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            ),
+        );
+        return;
+    };
+    let dir = unquote(dir);
+    flash(
+        state,
+        FlashLevel::Info,
+        format!("Downloading {}…", file.name),
+    );
+    fx.push(Effect::Net(NetCmd::SaveAttachment {
+        attachment: file,
+        dir: (!dir.is_empty()).then(|| dir.to_owned()),
+    }));
+}
+
+/// A path typed in quotes (to keep its spaces visible) without them.
+fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    for q in ['"', '\''] {
+        if let Some(inner) = s.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    s
 }
 
 /// The part of `input` kept while completing, and the candidates for the rest.

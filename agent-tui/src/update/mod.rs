@@ -408,7 +408,8 @@ pub(crate) fn begin_compose(state: &mut State, kind: ComposeKind, fx: &mut Vec<E
     state.chat_scroll = ChatScroll::default();
 }
 
-/// Queues the composer's text in the outbox and sends it when online.
+/// Queues the composer's text, with the files staged for the chat, in the outbox and
+/// sends it when online.
 fn send(state: &mut State, fx: &mut Vec<Effect>) {
     let Some(chat_id) = state.open_chat.clone() else {
         flash(state, FlashLevel::Warn, "No chat is open");
@@ -425,7 +426,10 @@ fn send(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
-/// Adds one message to the outbox; false (with the reason shown) if it is not valid.
+/// Adds one message to the outbox, with the files staged for its chat; false (with
+/// the reason shown) if it is not valid. A message with files needs a connection:
+/// files are not kept in the outbox while offline, so it is refused and everything
+/// stays in the composer.
 pub(crate) fn queue_message(
     state: &mut State,
     chat_id: ChatId,
@@ -433,18 +437,29 @@ pub(crate) fn queue_message(
     kind: MessageKind,
     fx: &mut Vec<Effect>,
 ) -> bool {
-    let body = match shared::limits::validate_body(text) {
+    let files = state.composer.staged_for(&chat_id).to_vec();
+    let body = match shared::limits::validate_body_with_files(text, !files.is_empty()) {
         Ok(b) => b,
         Err(e) => {
             flash(state, FlashLevel::Warn, e.message);
             return false;
         }
     };
+    if !files.is_empty() && !state.conn.is_online() {
+        flash(
+            state,
+            FlashLevel::Warn,
+            "Offline: a message with files needs a connection (files are not kept in the outbox) — send when back online, or :detach to send the text alone",
+        );
+        return false;
+    }
+    state.composer.staged.remove(&chat_id);
     let mut item = OutboxItem {
         client_msg_id: uuid::Uuid::new_v4().to_string(),
         chat_id,
         body,
         kind,
+        attachments: files,
         created_at: state.now,
         status: OutboxStatus::Pending,
     };

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::effect::{Effect, NetCmd};
 use crate::msg::{ChatOp, ConnEvent, NetEvent, SendError};
+use crate::net::files::file_size;
 use crate::state::{
     ChatEntry, ConnState, FlashLevel, History, LoginField, Mode, NotificationEntry, OutboxStatus,
     Pane, State,
@@ -34,6 +35,10 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             if other_agent && !state.outbox.is_empty() {
                 state.outbox.clear();
                 save_outbox(state, fx);
+            }
+            if other_agent {
+                // Uploads can only be sent by their uploader.
+                state.composer.staged.clear();
             }
             if state.login.remember {
                 fx.push(Effect::SaveSession(session.clone()));
@@ -223,6 +228,36 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
         ev @ (NetEvent::CannedLoaded(_)
         | NetEvent::CannedCreated(_)
         | NetEvent::CannedDeleted { .. }) => super::canned::on_net(state, ev, fx),
+        NetEvent::Uploaded {
+            chat_id,
+            path,
+            attachment,
+        } => {
+            upload_done(state, &chat_id, &path);
+            let text = format!(
+                "Attached {} ({}): it goes with the next reply or note · :detach removes it",
+                attachment.name,
+                file_size(attachment.size)
+            );
+            state
+                .composer
+                .staged
+                .entry(chat_id)
+                .or_default()
+                .push(attachment);
+            flash(state, FlashLevel::Info, text);
+        }
+        NetEvent::UploadFailed {
+            chat_id,
+            path,
+            error,
+        } => {
+            upload_done(state, &chat_id, &path);
+            flash(state, FlashLevel::Error, format!("Not attached: {error}"));
+        }
+        NetEvent::AttachmentSaved { name, path } => {
+            flash(state, FlashLevel::Info, format!("Saved {name} to {path}"));
+        }
         NetEvent::Failed { what, error } => {
             if let Some(id) = state.open_chat.clone()
                 && let Some(e) = state.chats.get_mut(&id)
@@ -236,8 +271,21 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Forgets one upload under way (the first of that path for that chat).
+fn upload_done(state: &mut State, chat_id: &str, path: &str) {
+    if let Some(i) = state
+        .composer
+        .uploading
+        .iter()
+        .position(|(c, p)| c == chat_id && p == path)
+    {
+        state.composer.uploading.remove(i);
+    }
+}
+
 fn session_over(state: &mut State, why: &str, fx: &mut Vec<Effect>) {
     stop_typing(state, fx);
+    state.composer.uploading.clear();
     state.conn.state = ConnState::AuthFailed(why.to_owned());
     state.conn.rtt_ms = None;
     if let Some(s) = state.session.take() {
