@@ -1443,12 +1443,19 @@ fn op_claim(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
     t.forget_chat(&chat_id);
     core.status = ChatStatus::Active;
     core.assignee_id = Some(actor.id.clone());
-    t.system_message(
+    announce(
+        t,
         &chat_id,
         &mut core,
         format!("{} joined the chat", actor.name),
-    )?;
-    let chat = t.reload_chat(&chat_id)?;
+    )
+}
+
+/// After a chat changes hands or state: the system line ("Ada joined the chat") in the
+/// history, then the updated chat to everyone who follows it, the visitor included.
+fn announce(t: &mut Tx<'_>, chat_id: &str, core: &mut ChatCore, line: String) -> WResult<Chat> {
+    t.system_message(chat_id, core, line)?;
+    let chat = t.reload_chat(chat_id)?;
     t.chat_event(false, &chat, None, true)?;
     Ok(chat)
 }
@@ -1569,14 +1576,12 @@ fn op_close(
     )?;
     t.forget_chat(&chat_id);
     core.status = ChatStatus::Closed;
-    t.system_message(
+    announce(
+        t,
         &chat_id,
         &mut core,
         format!("{} closed the chat", actor.name),
-    )?;
-    let chat = t.reload_chat(&chat_id)?;
-    t.chat_event(false, &chat, None, true)?;
-    Ok(chat)
+    )
 }
 
 fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
@@ -1602,14 +1607,12 @@ fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
     t.forget_chat(&chat_id);
     core.status = ChatStatus::Active;
     core.assignee_id = Some(actor.id.clone());
-    t.system_message(
+    announce(
+        t,
         &chat_id,
         &mut core,
         format!("{} reopened the chat", actor.name),
-    )?;
-    let chat = t.reload_chat(&chat_id)?;
-    t.chat_event(false, &chat, None, true)?;
-    Ok(chat)
+    )
 }
 
 fn op_tag(
