@@ -79,7 +79,8 @@ impl Rest {
         decode(v).map_err(RestError::Decode)
     }
 
-    async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<Value, RestError> {
+    /// Sends with the session's token; the body on success, else the server's error.
+    async fn fetch(&self, req: reqwest::RequestBuilder) -> Result<bytes::Bytes, RestError> {
         let req = match &self.token {
             Some(t) => req.bearer_auth(t),
             None => req,
@@ -93,23 +94,15 @@ impl Rest {
             .bytes()
             .await
             .map_err(|e| RestError::Transport(root_cause(&e)))?;
-        if status.is_success() {
-            return serde_json::from_slice(&body).map_err(|e| RestError::Decode(e.to_string()));
+        if !status.is_success() {
+            return Err(RestError::Api(error_from(status, &body)));
         }
-        match serde_json::from_slice::<ErrorBody>(&body) {
-            Ok(mut b) => {
-                b.error.sanitize();
-                Err(RestError::Api(b.error))
-            }
-            Err(_) => Err(RestError::Api(ApiError::new(
-                if status.as_u16() == 401 {
-                    ErrorCode::Unauthorized
-                } else {
-                    ErrorCode::Internal
-                },
-                format!("the server answered {status}"),
-            ))),
-        }
+        Ok(body)
+    }
+
+    async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<Value, RestError> {
+        let body = self.fetch(req).await?;
+        serde_json::from_slice(&body).map_err(|e| RestError::Decode(e.to_string()))
     }
 
     pub async fn login(
@@ -288,23 +281,7 @@ impl Rest {
             .http
             .get(format!("{}/attachments/{id}", self.base))
             .timeout(FILE_TIMEOUT);
-        let req = match &self.token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
-        };
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| RestError::Transport(root_cause(&e)))?;
-        let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| RestError::Transport(root_cause(&e)))?;
-        if !status.is_success() {
-            return Err(RestError::Api(error_from(status, &body)));
-        }
-        Ok(body.to_vec())
+        Ok(self.fetch(req).await?.to_vec())
     }
 
     /// The plain-text transcript (written to a file, never drawn).
@@ -313,28 +290,8 @@ impl Rest {
             .http
             .get(format!("{}/chats/{id}/transcript", self.base))
             .query(&[("format", "text")]);
-        let req = match &self.token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
-        };
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| RestError::Transport(root_cause(&e)))?;
-        let status = resp.status();
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| RestError::Transport(root_cause(&e)))?;
-        if !status.is_success() {
-            let msg = serde_json::from_str::<ErrorBody>(&text)
-                .map(|b| b.error)
-                .unwrap_or_else(|_| {
-                    ApiError::new(ErrorCode::Internal, format!("the server answered {status}"))
-                });
-            return Err(RestError::Api(msg));
-        }
-        Ok(text)
+        let body = self.fetch(req).await?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
     }
 }
 
