@@ -333,7 +333,7 @@ fn canned_picker_with_preview() {
     let mut s = busy();
     net(
         &mut s,
-        NetEvent::CannedLoaded(crate::update::canned::tests::responses()),
+        NetEvent::CannedLoaded(crate::update::tests::canned::responses()),
     );
     press(&mut s, "i /");
     type_text(&mut s, "hel");
