@@ -10,7 +10,9 @@ use time::Duration;
 
 use super::render;
 use crate::effect::Effect;
-use crate::msg::{ChatOp, ConnEvent, Msg, NetEvent};
+use crate::msg::{
+    CannedReply, ChatOp, ChatReply, ConnEvent, DirectoryReply, Msg, NetEvent, SessionReply,
+};
 use crate::state::{ConnState, Mode, OutboxItem, OutboxStatus, Pane, State, ThemeName};
 use crate::update::tests::{T0, chat, message, press, signed_in, type_text};
 use crate::update::update;
@@ -78,10 +80,10 @@ fn busy() -> State {
     }
     net(
         &mut s,
-        NetEvent::ChatsLoaded {
+        NetEvent::Chats(ChatReply::ListLoaded {
             status: ChatStatus::Waiting,
             chats: waiting,
-        },
+        }),
     );
     let mut mine = chat("m1", "Fatima Zahra", ChatStatus::Active, Some("me"));
     mine.tags = vec!["billing".into(), "vip".into()];
@@ -105,19 +107,19 @@ fn busy() -> State {
     ));
     net(
         &mut s,
-        NetEvent::ChatsLoaded {
+        NetEvent::Chats(ChatReply::ListLoaded {
             status: ChatStatus::Active,
             chats: vec![mine.clone(), other],
-        },
+        }),
     );
     let mut closed = chat("x1", "Ivan Petrov", ChatStatus::Closed, Some("me"));
     closed.closed_at = Some(T0 - Duration::hours(3));
     net(
         &mut s,
-        NetEvent::ChatsLoaded {
+        NetEvent::Chats(ChatReply::ListLoaded {
             status: ChatStatus::Closed,
             chats: vec![closed],
-        },
+        }),
     );
     s.queue.selected = Some("m1".into());
     press(&mut s, "enter");
@@ -157,15 +159,15 @@ fn busy() -> State {
     msgs[5].kind = MessageKind::Note;
     net(
         &mut s,
-        NetEvent::MessagesLoaded {
+        NetEvent::Chats(ChatReply::MessagesLoaded {
             chat_id: "m1".into(),
             messages: msgs,
             older: false,
-        },
+        }),
     );
     net(
         &mut s,
-        NetEvent::CustomerLoaded(CustomerProfile {
+        NetEvent::Directory(DirectoryReply::CustomerLoaded(CustomerProfile {
             customer: mine.customer.clone(),
             previous_chats: vec![ChatSummary {
                 id: "old1".into(),
@@ -180,7 +182,7 @@ fn busy() -> State {
                     comment: None,
                 }),
             }],
-        }),
+        })),
     );
     s.outbox.push(OutboxItem {
         client_msg_id: "o1".into(),
@@ -218,7 +220,7 @@ fn login_screen() {
     press(&mut s, "enter");
     net(
         &mut s,
-        NetEvent::LoginFailed("wrong e-mail or password".into()),
+        NetEvent::Session(SessionReply::LoginFailed("wrong e-mail or password".into())),
     );
     snap("login_error", &s, Pane::Queue);
     let t = draw(&s, 80, 24);
@@ -333,7 +335,9 @@ fn canned_picker_with_preview() {
     let mut s = busy();
     net(
         &mut s,
-        NetEvent::CannedLoaded(crate::update::tests::canned::responses()),
+        NetEvent::Canned(CannedReply::Loaded(
+            crate::update::tests::canned::responses(),
+        )),
     );
     press(&mut s, "i /");
     type_text(&mut s, "hel");
@@ -379,7 +383,7 @@ fn offline_with_unsent_and_scrolled_up() {
     press(&mut s, "k k k k k k");
     net(
         &mut s,
-        NetEvent::Server(shared::events::ServerEvent::MessageNew(
+        NetEvent::Push(shared::events::ServerEvent::MessageNew(
             shared::events::MessageEvent {
                 event_id: 200,
                 message: message("m1", 7, AuthorKind::Customer, "Thank you!"),
@@ -409,10 +413,10 @@ fn reconnecting_and_signed_out_bars() {
     let c = s.chats["m1"].chat.clone();
     net(
         &mut s,
-        NetEvent::ChatActionDone {
+        NetEvent::Chats(ChatReply::ActionDone {
             op: ChatOp::Tag,
             chat: c,
-        },
+        }),
     );
     let text = screen_text(&draw(&s, 80, 24));
     assert!(text.contains("Tags updated"));
@@ -539,7 +543,7 @@ fn attachments_are_named_with_their_size() {
     }];
     update(
         &mut s,
-        Msg::Net(NetEvent::Server(shared::events::ServerEvent::MessageNew(
+        Msg::Net(NetEvent::Push(shared::events::ServerEvent::MessageNew(
             shared::events::MessageEvent {
                 event_id: 400,
                 message: m,

@@ -8,9 +8,9 @@ use shared::limits::MAX_SEARCH_CHARS;
 
 use super::{PAGE, begin_compose, flash, typed};
 use crate::action::Action;
-use crate::effect::{Effect, NetCmd};
+use crate::effect::{CannedCmd, Effect};
 use crate::keys::{KeyContext, KeyPress, Resolved};
-use crate::msg::NetEvent;
+use crate::msg::{CannedReply, NetEvent};
 use crate::state::{CannedPicker, FlashLevel, Mode, State};
 
 /// `/` in the composer (or `:canned`): the picker when the composer is empty,
@@ -230,7 +230,7 @@ pub(crate) fn command(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
                         FlashLevel::Info,
                         format!("Saving /{}…", input.shortcut),
                     );
-                    fx.push(Effect::Net(NetCmd::CreateCanned(input)));
+                    fx.push(CannedCmd::Create(input).into());
                 }
                 Err(e) => flash(state, FlashLevel::Warn, e.message),
             }
@@ -251,10 +251,13 @@ pub(crate) fn command(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
                 .map(|c| c.id.clone());
             match found {
                 Some(id) => {
-                    fx.push(Effect::Net(NetCmd::DeleteCanned {
-                        id,
-                        shortcut: shortcut.to_owned(),
-                    }));
+                    fx.push(
+                        CannedCmd::Delete {
+                            id,
+                            shortcut: shortcut.to_owned(),
+                        }
+                        .into(),
+                    );
                     flash(state, FlashLevel::Info, format!("Deleting /{shortcut}…"));
                 }
                 None => flash(
@@ -291,14 +294,14 @@ pub(crate) fn complete(state: &State, arg: &str) -> (String, Vec<String>) {
 
 pub(crate) fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
     match ev {
-        NetEvent::CannedLoaded(list) => {
+        NetEvent::Canned(CannedReply::Loaded(list)) => {
             state.canned = list;
             let n = state.canned_visible().len();
             if let Some(p) = &mut state.canned_picker {
                 p.selected = p.selected.min(n.saturating_sub(1));
             }
         }
-        NetEvent::CannedCreated(c) => {
+        NetEvent::Canned(CannedReply::Created(c)) => {
             let scope = match c.scope {
                 CannedScope::Personal => "personal",
                 CannedScope::Team => "team",
@@ -311,11 +314,11 @@ pub(crate) fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                     c.shortcut
                 ),
             );
-            fx.push(Effect::Net(NetCmd::LoadCanned));
+            fx.push(CannedCmd::Load.into());
         }
-        NetEvent::CannedDeleted { shortcut } => {
+        NetEvent::Canned(CannedReply::Deleted { shortcut }) => {
             flash(state, FlashLevel::Info, format!("Deleted /{shortcut}"));
-            fx.push(Effect::Net(NetCmd::LoadCanned));
+            fx.push(CannedCmd::Load.into());
         }
         _ => {}
     }

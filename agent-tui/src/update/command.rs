@@ -7,7 +7,7 @@ use super::{
     apply, flash, open_notifications, open_status_picker, open_transfer_picker, queue_message,
 };
 use crate::action::Action;
-use crate::effect::{Effect, NetCmd};
+use crate::effect::{AttachmentCmd, ChatCmd, DirectoryCmd, Effect, SessionCmd};
 use crate::state::{FlashLevel, Mode, SortOrder, State, ThemeName};
 
 /// Every command with its argument syntax and what it does (shown in the help).
@@ -115,19 +115,25 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
                 .collect();
             match (agents.as_slice(), depts.as_slice()) {
                 ([(id, name)], []) => {
-                    fx.push(Effect::Net(NetCmd::Transfer {
-                        chat_id,
-                        to_agent_id: Some(id.clone()),
-                        to_department_id: None,
-                    }));
+                    fx.push(
+                        ChatCmd::Transfer {
+                            chat_id,
+                            to_agent_id: Some(id.clone()),
+                            to_department_id: None,
+                        }
+                        .into(),
+                    );
                     flash(state, FlashLevel::Info, format!("Transferring to {name}…"));
                 }
                 ([], [(id, name)]) => {
-                    fx.push(Effect::Net(NetCmd::Transfer {
-                        chat_id,
-                        to_agent_id: None,
-                        to_department_id: Some(id.clone()),
-                    }));
+                    fx.push(
+                        ChatCmd::Transfer {
+                            chat_id,
+                            to_agent_id: None,
+                            to_department_id: Some(id.clone()),
+                        }
+                        .into(),
+                    );
                     flash(state, FlashLevel::Info, format!("Transferring to {name}…"));
                 }
                 _ => open_transfer_picker(state, chat_id, rest, fx),
@@ -136,10 +142,13 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
         "close" => {
             if let Some(chat_id) = chat_or_flash(state) {
                 let resolution = (!rest.is_empty()).then(|| rest.to_owned());
-                fx.push(Effect::Net(NetCmd::Close {
-                    chat_id,
-                    resolution,
-                }));
+                fx.push(
+                    ChatCmd::Close {
+                        chat_id,
+                        resolution,
+                    }
+                    .into(),
+                );
             }
         }
         "reopen" => apply(state, Action::Reopen, fx),
@@ -191,21 +200,27 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             } else {
                 (Vec::new(), tags)
             };
-            fx.push(Effect::Net(NetCmd::Tag {
-                chat_id,
-                add,
-                remove,
-            }));
+            fx.push(
+                ChatCmd::Tag {
+                    chat_id,
+                    add,
+                    remove,
+                }
+                .into(),
+            );
         }
         "block" | "unblock" => {
             let Some(chat_id) = chat_or_flash(state) else {
                 return;
             };
             if let Some(e) = state.chats.get(&chat_id) {
-                fx.push(Effect::Net(NetCmd::Block {
-                    customer_id: e.chat.customer.id.clone(),
-                    blocked: cmd == "block",
-                }));
+                fx.push(
+                    DirectoryCmd::Block {
+                        customer_id: e.chat.customer.id.clone(),
+                        blocked: cmd == "block",
+                    }
+                    .into(),
+                );
             }
         }
         "export" => {
@@ -222,7 +237,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             } else {
                 rest.to_owned()
             };
-            fx.push(Effect::Net(NetCmd::Export { chat_id, path }));
+            fx.push(ChatCmd::Export { chat_id, path }.into());
         }
         "attach" => attach(state, rest, fx),
         "detach" => detach(state),
@@ -233,7 +248,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
                 return;
             }
             match rest.replace(' ', "_").parse::<AgentStatus>() {
-                Ok(s) => fx.push(Effect::Net(NetCmd::Presence(s))),
+                Ok(s) => fx.push(DirectoryCmd::Presence(s).into()),
                 Err(e) => flash(state, FlashLevel::Warn, e),
             }
         }
@@ -314,7 +329,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
         "logout" => {
             super::stop_typing(state, fx);
             state.composer.uploading.clear();
-            fx.push(Effect::Net(NetCmd::Logout));
+            fx.push(SessionCmd::Logout.into());
             fx.push(Effect::ClearSession);
             state.session = None;
             state.mode = Mode::Login;
@@ -364,10 +379,13 @@ fn attach(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
         .composer
         .uploading
         .push((chat_id.clone(), path.to_owned()));
-    fx.push(Effect::Net(NetCmd::Upload {
-        chat_id,
-        path: path.to_owned(),
-    }));
+    fx.push(
+        AttachmentCmd::Upload {
+            chat_id,
+            path: path.to_owned(),
+        }
+        .into(),
+    );
     flash(state, FlashLevel::Info, format!("Uploading {path}…"));
 }
 
@@ -441,10 +459,13 @@ fn save(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
         FlashLevel::Info,
         format!("Downloading {}…", file.name),
     );
-    fx.push(Effect::Net(NetCmd::SaveAttachment {
-        attachment: file,
-        dir: (!dir.is_empty()).then(|| dir.to_owned()),
-    }));
+    fx.push(
+        AttachmentCmd::Save {
+            attachment: file,
+            dir: (!dir.is_empty()).then(|| dir.to_owned()),
+        }
+        .into(),
+    );
 }
 
 /// A path typed in quotes (to keep its spaces visible) without them.

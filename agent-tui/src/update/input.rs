@@ -5,7 +5,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::{apply, command, flash, typed};
 use crate::action::Action;
-use crate::effect::{Effect, NetCmd};
+use crate::effect::{Effect, SessionCmd};
 use crate::keys::{KeyContext, KeyPress, Resolved};
 use crate::state::{FlashLevel, LoginField, Mode, State};
 
@@ -340,11 +340,14 @@ fn submit_login(state: &mut State, fx: &mut Vec<Effect>) {
     }
     f.error = None;
     f.busy = true;
-    fx.push(Effect::Net(NetCmd::Login {
-        server,
-        email: f.email.trim().to_owned(),
-        password: f.password.clone(),
-        remember: f.remember,
-    }));
+    fx.push(
+        SessionCmd::Login {
+            server,
+            email: f.email.trim().to_owned(),
+            password: f.password.clone(),
+            remember: f.remember,
+        }
+        .into(),
+    );
     flash(state, FlashLevel::Info, "Signing in…");
 }

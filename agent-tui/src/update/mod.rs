@@ -12,7 +12,7 @@ use shared::model::{ChatId, ChatStatus, MessageKind};
 use time::{Duration, OffsetDateTime};
 
 use crate::action::Action;
-use crate::effect::{Effect, NetCmd};
+use crate::effect::{CannedCmd, ChatCmd, DirectoryCmd, Effect, SessionCmd};
 use crate::msg::Msg;
 use crate::state::{
     ChatScroll, ComposeKind, Flash, FlashLevel, History, Mode, OutboxItem, OutboxStatus, Pane,
@@ -40,10 +40,13 @@ pub fn start(state: &mut State, session: Option<Session>, outbox: Vec<OutboxItem
             state.server_url = s.server.clone();
             state.login.server = s.server.clone();
             state.login.email = s.agent.email.clone();
-            fx.push(Effect::Net(NetCmd::Connect {
-                server: s.server.clone(),
-                token: s.token.clone(),
-            }));
+            fx.push(
+                SessionCmd::Connect {
+                    server: s.server.clone(),
+                    token: s.token.clone(),
+                }
+                .into(),
+            );
             state.outbox_agent = Some(s.agent.id.clone());
             state.session = Some(s);
             state.mode = Mode::Normal;
@@ -77,11 +80,11 @@ pub fn rebuild(state: &mut State) {
 
 pub(crate) fn load_all(fx: &mut Vec<Effect>) {
     for status in [ChatStatus::Waiting, ChatStatus::Active, ChatStatus::Closed] {
-        fx.push(Effect::Net(NetCmd::LoadChats { status }));
+        fx.push(ChatCmd::LoadList { status }.into());
     }
-    fx.push(Effect::Net(NetCmd::LoadAgents));
-    fx.push(Effect::Net(NetCmd::LoadDepartments));
-    fx.push(Effect::Net(NetCmd::LoadCanned));
+    fx.push(DirectoryCmd::LoadAgents.into());
+    fx.push(DirectoryCmd::LoadDepartments.into());
+    fx.push(CannedCmd::Load.into());
 }
 
 pub(crate) fn flash(state: &mut State, level: FlashLevel, text: impl Into<String>) {
@@ -128,7 +131,7 @@ pub(crate) fn flush_outbox(state: &mut State, fx: &mut Vec<Effect>) {
     for item in &mut state.outbox {
         if item.status == OutboxStatus::Pending {
             item.status = OutboxStatus::Sending;
-            fx.push(Effect::Net(NetCmd::Send(item.clone())));
+            fx.push(ChatCmd::Send(item.clone()).into());
         }
     }
 }
@@ -141,10 +144,13 @@ pub(crate) fn save_outbox(state: &State, fx: &mut Vec<Effect>) {
 pub(crate) fn stop_typing(state: &mut State, fx: &mut Vec<Effect>) {
     if state.composer.typing_on {
         if let Some(chat_id) = state.composer.typing_chat.take() {
-            fx.push(Effect::Net(NetCmd::Typing {
-                chat_id,
-                typing: false,
-            }));
+            fx.push(
+                ChatCmd::Typing {
+                    chat_id,
+                    typing: false,
+                }
+                .into(),
+            );
         }
         state.composer.typing_on = false;
         state.composer.typing_sent_at = None;
@@ -172,10 +178,13 @@ pub(crate) fn typed(state: &mut State, fx: &mut Vec<Effect>) {
             .typing_sent_at
             .is_none_or(|t| now - t >= TYPING_THROTTLE);
     if due && state.conn.is_online() {
-        fx.push(Effect::Net(NetCmd::Typing {
-            chat_id: chat_id.clone(),
-            typing: true,
-        }));
+        fx.push(
+            ChatCmd::Typing {
+                chat_id: chat_id.clone(),
+                typing: true,
+            }
+            .into(),
+        );
         state.composer.typing_on = true;
         state.composer.typing_chat = Some(chat_id);
         state.composer.typing_sent_at = Some(now);
@@ -201,7 +210,7 @@ pub(crate) fn mark_read(state: &mut State, fx: &mut Vec<Effect>) {
     if seq > 0 && seq > e.read_sent && (e.chat.unread_count > 0 || seq > e.chat.agent_read_seq) {
         e.read_sent = seq;
         e.chat.unread_count = 0;
-        fx.push(Effect::Net(NetCmd::Read { chat_id: id, seq }));
+        fx.push(ChatCmd::Read { chat_id: id, seq }.into());
     }
 }
 
@@ -234,19 +243,22 @@ pub(crate) fn open_chat(state: &mut State, id: &ChatId, fx: &mut Vec<Effect>) {
     }
     state.queue.selected = Some(id.clone());
     let Some(e) = state.chats.get_mut(id) else {
-        fx.push(Effect::Net(NetCmd::LoadChat(id.clone())));
+        fx.push(ChatCmd::Load(id.clone()).into());
         return;
     };
     if e.history == History::NotLoaded {
         e.history = History::Loading;
-        fx.push(Effect::Net(NetCmd::LoadMessages {
-            chat_id: id.clone(),
-            before_seq: None,
-        }));
+        fx.push(
+            ChatCmd::LoadMessages {
+                chat_id: id.clone(),
+                before_seq: None,
+            }
+            .into(),
+        );
     }
     let customer_id = e.chat.customer.id.clone();
     if !state.customers.contains_key(&customer_id) {
-        fx.push(Effect::Net(NetCmd::LoadCustomer(customer_id)));
+        fx.push(DirectoryCmd::LoadCustomer(customer_id).into());
     }
     mark_read(state, fx);
 }
@@ -299,10 +311,13 @@ fn load_older(state: &mut State, fx: &mut Vec<Effect>) {
     {
         let before = e.messages.keys().next().copied();
         e.history = History::Loading;
-        fx.push(Effect::Net(NetCmd::LoadMessages {
-            chat_id: id,
-            before_seq: before,
-        }));
+        fx.push(
+            ChatCmd::LoadMessages {
+                chat_id: id,
+                before_seq: before,
+            }
+            .into(),
+        );
     }
 }
 
@@ -465,7 +480,7 @@ pub(crate) fn queue_message(
     };
     if state.conn.is_online() {
         item.status = OutboxStatus::Sending;
-        fx.push(Effect::Net(NetCmd::Send(item.clone())));
+        fx.push(ChatCmd::Send(item.clone()).into());
     } else {
         flash(
             state,
@@ -561,7 +576,7 @@ pub(crate) fn open_transfer_picker(
     state.prev_mode = Mode::Normal;
     state.mode = Mode::Picker;
     // Fresh presence and load for the choice.
-    fx.push(Effect::Net(NetCmd::LoadAgents));
+    fx.push(DirectoryCmd::LoadAgents.into());
 }
 
 pub(crate) fn open_status_picker(state: &mut State) {
@@ -628,11 +643,14 @@ fn picker_confirm(state: &mut State, fx: &mut Vec<Effect>) {
     };
     match (&p.kind, item.value) {
         (PickerKind::Transfer { chat_id }, PickerValue::Agent(a)) => {
-            fx.push(Effect::Net(NetCmd::Transfer {
-                chat_id: chat_id.clone(),
-                to_agent_id: Some(a),
-                to_department_id: None,
-            }));
+            fx.push(
+                ChatCmd::Transfer {
+                    chat_id: chat_id.clone(),
+                    to_agent_id: Some(a),
+                    to_department_id: None,
+                }
+                .into(),
+            );
             flash(
                 state,
                 FlashLevel::Info,
@@ -640,18 +658,21 @@ fn picker_confirm(state: &mut State, fx: &mut Vec<Effect>) {
             );
         }
         (PickerKind::Transfer { chat_id }, PickerValue::Department(d)) => {
-            fx.push(Effect::Net(NetCmd::Transfer {
-                chat_id: chat_id.clone(),
-                to_agent_id: None,
-                to_department_id: Some(d),
-            }));
+            fx.push(
+                ChatCmd::Transfer {
+                    chat_id: chat_id.clone(),
+                    to_agent_id: None,
+                    to_department_id: Some(d),
+                }
+                .into(),
+            );
             flash(
                 state,
                 FlashLevel::Info,
                 format!("Transferring to {}…", item.label),
             );
         }
-        (_, PickerValue::Status(s)) => fx.push(Effect::Net(NetCmd::Presence(s))),
+        (_, PickerValue::Status(s)) => fx.push(DirectoryCmd::Presence(s).into()),
         (_, PickerValue::Chat(c)) if !c.is_empty() => {
             open_chat(state, &c, fx);
             state.focus = Pane::Chat;
@@ -752,7 +773,7 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
                 if mine {
                     flash(state, FlashLevel::Info, "This chat is already yours");
                 } else {
-                    fx.push(Effect::Net(NetCmd::Claim(id)));
+                    fx.push(ChatCmd::Claim(id).into());
                     flash(state, FlashLevel::Info, "Claiming…");
                 }
             }
@@ -760,7 +781,7 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         },
         Action::Close => open_command(state, "close "),
         Action::Reopen => match state.target_chat() {
-            Some(id) => fx.push(Effect::Net(NetCmd::Reopen(id))),
+            Some(id) => fx.push(ChatCmd::Reopen(id).into()),
             None => flash(state, FlashLevel::Warn, "No chat selected"),
         },
         Action::Transfer => match state.target_chat() {
@@ -791,10 +812,13 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
                 && let Some(e) = state.chats.get_mut(&id)
             {
                 e.history = History::Loading;
-                fx.push(Effect::Net(NetCmd::LoadMessages {
-                    chat_id: id,
-                    before_seq: None,
-                }));
+                fx.push(
+                    ChatCmd::LoadMessages {
+                        chat_id: id,
+                        before_seq: None,
+                    }
+                    .into(),
+                );
             }
             flash(state, FlashLevel::Info, "Reloading…");
         }

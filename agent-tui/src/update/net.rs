@@ -10,8 +10,11 @@ use super::{
     CUSTOMER_TYPING_TTL, flash, flush_outbox, load_all, mark_read, open_chat, save_outbox,
     stop_typing,
 };
-use crate::effect::{Effect, NetCmd};
-use crate::msg::{ChatOp, ConnEvent, NetEvent, SendError};
+use crate::effect::{ChatCmd, Effect, SessionCmd};
+use crate::msg::{
+    AttachmentReply, CannedReply, ChatOp, ChatReply, ConnEvent, DirectoryReply, NetEvent,
+    SendError, SessionReply,
+};
 use crate::net::files::file_size;
 use crate::state::{
     ChatEntry, ConnState, FlashLevel, History, LoginField, Mode, NotificationEntry, OutboxStatus,
@@ -20,7 +23,7 @@ use crate::state::{
 
 pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
     match ev {
-        NetEvent::LoggedIn(session) => {
+        NetEvent::Session(SessionReply::LoggedIn(session)) => {
             state.server_url = session.server.clone();
             state.login.busy = false;
             state.login.error = None;
@@ -43,10 +46,13 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             if state.login.remember {
                 fx.push(Effect::SaveSession(session.clone()));
             }
-            fx.push(Effect::Net(NetCmd::Connect {
-                server: session.server.clone(),
-                token: session.token.clone(),
-            }));
+            fx.push(
+                SessionCmd::Connect {
+                    server: session.server.clone(),
+                    token: session.token.clone(),
+                }
+                .into(),
+            );
             let name = session.agent.name.clone();
             state.session = Some(session);
             state.mode = Mode::Normal;
@@ -54,15 +60,16 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             load_all(fx);
             flash(state, FlashLevel::Info, format!("Signed in as {name}"));
         }
-        NetEvent::LoginFailed(msg) => {
+        NetEvent::Session(SessionReply::LoginFailed(msg)) => {
             state.login.busy = false;
             state.login.error = Some(msg);
             state.flash = None;
         }
         NetEvent::Conn(c) => on_conn(state, c, fx),
-        NetEvent::SessionExpired => session_over(state, "the server ended the session", fx),
-        NetEvent::Rtt(ms) => state.conn.rtt_ms = Some(ms),
-        NetEvent::ChatsLoaded { status, chats } => {
+        NetEvent::Session(SessionReply::Expired) => {
+            session_over(state, "the server ended the session", fx)
+        }
+        NetEvent::Chats(ChatReply::ListLoaded { status, chats }) => {
             let listed: std::collections::HashSet<String> =
                 chats.iter().map(|c| c.id.clone()).collect();
             for c in chats {
@@ -83,25 +90,25 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                 .map(|e| e.chat.id.clone())
                 .collect();
             for id in stale {
-                fx.push(Effect::Net(NetCmd::LoadChat(id)));
+                fx.push(ChatCmd::Load(id).into());
             }
         }
-        NetEvent::ChatLoaded(chat) => {
+        NetEvent::Chats(ChatReply::Loaded(chat)) => {
             let id = chat.id.clone();
             upsert_chat(state, chat, fx);
             if state.open_chat.as_ref() == Some(&id) {
                 open_chat(state, &id, fx);
             }
         }
-        NetEvent::MessagesLoaded {
+        NetEvent::Chats(ChatReply::MessagesLoaded {
             chat_id,
             messages,
             older,
-        } => messages_loaded(state, chat_id, messages, older, fx),
-        NetEvent::CustomerLoaded(p) => {
+        }) => messages_loaded(state, chat_id, messages, older, fx),
+        NetEvent::Directory(DirectoryReply::CustomerLoaded(p)) => {
             state.customers.insert(p.customer.id.clone(), p);
         }
-        NetEvent::AgentsLoaded(agents) => {
+        NetEvent::Directory(DirectoryReply::AgentsLoaded(agents)) => {
             if let Some(s) = &mut state.session
                 && let Some(me) = agents.iter().find(|a| a.id == s.agent.id)
             {
@@ -120,8 +127,8 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                 }
             }
         }
-        NetEvent::DepartmentsLoaded(d) => state.departments = d,
-        NetEvent::Server(ev) => {
+        NetEvent::Directory(DirectoryReply::DepartmentsLoaded(d)) => state.departments = d,
+        NetEvent::Push(ev) => {
             let id = ev.event_id();
             apply_event(state, ev, fx);
             state.conn.last_event_id = state.conn.last_event_id.max(id);
@@ -133,19 +140,19 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                 e.customer_typing_until = t.typing.then(|| state.now + CUSTOMER_TYPING_TTL);
             }
         }
-        NetEvent::Synced(ack) => synced(state, ack, fx),
-        NetEvent::SendAcked {
+        NetEvent::Session(SessionReply::Synced(ack)) => synced(state, ack, fx),
+        NetEvent::Chats(ChatReply::SendAcked {
             client_msg_id,
             message,
-        } => {
+        }) => {
             state.outbox.retain(|o| o.client_msg_id != client_msg_id);
             add_message(state, message, fx);
             save_outbox(state, fx);
         }
-        NetEvent::SendFailed {
+        NetEvent::Chats(ChatReply::SendFailed {
             client_msg_id,
             error,
-        } => {
+        }) => {
             let Some(item) = state
                 .outbox
                 .iter_mut()
@@ -164,7 +171,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                 SendError::Transient(_) => item.status = OutboxStatus::Pending,
             }
         }
-        NetEvent::ChatActionDone { op, chat } => {
+        NetEvent::Chats(ChatReply::ActionDone { op, chat }) => {
             let id = chat.id.clone();
             let name = chat.customer.name.clone();
             upsert_chat(state, chat, fx);
@@ -181,11 +188,11 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             };
             flash(state, FlashLevel::Info, text);
         }
-        NetEvent::ChatActionFailed { op, chat_id, error } => {
+        NetEvent::Chats(ChatReply::ActionFailed { op, chat_id, error }) => {
             let text = match (&error, op) {
                 (SendError::Refused(e), ChatOp::Claim) if e.code == ErrorCode::Conflict => {
                     // Someone was faster: show who has it now.
-                    fx.push(Effect::Net(NetCmd::LoadChat(chat_id)));
+                    fx.push(ChatCmd::Load(chat_id).into());
                     "Another agent claimed this chat first".to_owned()
                 }
                 (SendError::Refused(e), _) => format!("Could not {}: {}", op.verb(), e.message),
@@ -195,7 +202,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             };
             flash(state, FlashLevel::Error, text);
         }
-        NetEvent::PresenceSet(agent) => {
+        NetEvent::Directory(DirectoryReply::PresenceSet(agent)) => {
             let status = agent.status;
             if let Some(s) = &mut state.session {
                 s.agent = agent.clone();
@@ -209,7 +216,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                 format!("Your status: {}", status.as_str().replace('_', " ")),
             );
         }
-        NetEvent::CustomerBlocked(c) => {
+        NetEvent::Directory(DirectoryReply::CustomerBlocked(c)) => {
             let text = if c.blocked {
                 format!("{} is blocked", c.name)
             } else {
@@ -218,21 +225,21 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             update_customer(state, c);
             flash(state, FlashLevel::Info, text);
         }
-        NetEvent::Exported { path } => {
+        NetEvent::Chats(ChatReply::Exported { path }) => {
             flash(
                 state,
                 FlashLevel::Info,
                 format!("Transcript saved to {path}"),
             );
         }
-        ev @ (NetEvent::CannedLoaded(_)
-        | NetEvent::CannedCreated(_)
-        | NetEvent::CannedDeleted { .. }) => super::canned::on_net(state, ev, fx),
-        NetEvent::Uploaded {
+        ev @ (NetEvent::Canned(CannedReply::Loaded(_))
+        | NetEvent::Canned(CannedReply::Created(_))
+        | NetEvent::Canned(CannedReply::Deleted { .. })) => super::canned::on_net(state, ev, fx),
+        NetEvent::Attachments(AttachmentReply::Uploaded {
             chat_id,
             path,
             attachment,
-        } => {
+        }) => {
             upload_done(state, &chat_id, &path);
             let text = format!(
                 "Attached {} ({}): it goes with the next reply or note · :detach removes it",
@@ -247,15 +254,15 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                 .push(attachment);
             flash(state, FlashLevel::Info, text);
         }
-        NetEvent::UploadFailed {
+        NetEvent::Attachments(AttachmentReply::UploadFailed {
             chat_id,
             path,
             error,
-        } => {
+        }) => {
             upload_done(state, &chat_id, &path);
             flash(state, FlashLevel::Error, format!("Not attached: {error}"));
         }
-        NetEvent::AttachmentSaved { name, path } => {
+        NetEvent::Attachments(AttachmentReply::Saved { name, path }) => {
             flash(state, FlashLevel::Info, format!("Saved {name} to {path}"));
         }
         NetEvent::Failed { what, error } => {
@@ -311,9 +318,12 @@ fn on_conn(state: &mut State, c: ConnEvent, fx: &mut Vec<Effect>) {
             state.conn.state = ConnState::Connected;
             // Resume the event stream first, then send what waited in the outbox: the
             // socket keeps acked emits in order.
-            fx.push(Effect::Net(NetCmd::Sync {
-                since_event_id: state.conn.last_event_id,
-            }));
+            fx.push(
+                SessionCmd::Sync {
+                    since_event_id: state.conn.last_event_id,
+                }
+                .into(),
+            );
             for item in &mut state.outbox {
                 if item.status == OutboxStatus::Sending {
                     item.status = OutboxStatus::Pending;
@@ -342,6 +352,7 @@ fn on_conn(state: &mut State, c: ConnEvent, fx: &mut Vec<Effect>) {
             }
         }
         ConnEvent::AuthFailed(why) => session_over(state, &why, fx),
+        ConnEvent::Rtt(ms) => state.conn.rtt_ms = Some(ms),
     }
 }
 
@@ -374,10 +385,13 @@ fn synced(state: &mut State, ack: SyncAck, fx: &mut Vec<Effect>) {
                 && let Some(e) = state.chats.get_mut(&id)
             {
                 e.history = History::Loading;
-                fx.push(Effect::Net(NetCmd::LoadMessages {
-                    chat_id: id,
-                    before_seq: None,
-                }));
+                fx.push(
+                    ChatCmd::LoadMessages {
+                        chat_id: id,
+                        before_seq: None,
+                    }
+                    .into(),
+                );
             }
             // Other chats' cached history may have holes now: load again when opened.
             let open = state.open_chat.clone();
@@ -533,7 +547,7 @@ fn add_message(state: &mut State, m: Message, fx: &mut Vec<Effect>) {
     let is_open = state.open_chat.as_ref() == Some(&m.chat_id);
     if !state.chats.contains_key(&m.chat_id) {
         // A chat this console has not seen (e.g. just transferred here).
-        fx.push(Effect::Net(NetCmd::LoadChat(m.chat_id.clone())));
+        fx.push(ChatCmd::Load(m.chat_id.clone()).into());
         return;
     }
     // The ack and the push of the same message both arrive: the outbox item goes once.
@@ -552,10 +566,13 @@ fn add_message(state: &mut State, m: Message, fx: &mut Vec<Effect>) {
         if local_max > 0 && m.seq > local_max + 1 {
             // A hole in the sequence: something was missed, fetch the latest page.
             e.history = History::Loading;
-            fx.push(Effect::Net(NetCmd::LoadMessages {
-                chat_id: m.chat_id.clone(),
-                before_seq: None,
-            }));
+            fx.push(
+                ChatCmd::LoadMessages {
+                    chat_id: m.chat_id.clone(),
+                    before_seq: None,
+                }
+                .into(),
+            );
         }
     }
     if !matches!(e.history, History::NotLoaded) {

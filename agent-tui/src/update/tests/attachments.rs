@@ -15,7 +15,7 @@ fn file(id: &str, name: &str, size: u64) -> shared::model::Attachment {
 fn sent_items(fx: &[Effect]) -> Vec<OutboxItem> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::Net(NetCmd::Send(i)) => Some(i.clone()),
+            Effect::Net(NetCmd::Chats(ChatCmd::Send(i))) => Some(i.clone()),
             _ => None,
         })
         .collect()
@@ -25,19 +25,19 @@ fn sent_items(fx: &[Effect]) -> Vec<OutboxItem> {
 fn attach_ok(s: &mut State, path: &str, f: shared::model::Attachment) {
     let fx = run_cmd(s, &format!("attach {path}"));
     assert!(
-        fx.contains(&Effect::Net(NetCmd::Upload {
+        fx.contains(&Effect::Net(NetCmd::Attachments(AttachmentCmd::Upload {
             chat_id: "c3".into(),
             path: path.into()
-        })),
+        }))),
         "{fx:?}"
     );
     net(
         s,
-        NetEvent::Uploaded {
+        NetEvent::Attachments(AttachmentReply::Uploaded {
             chat_id: "c3".into(),
             path: path.into(),
             attachment: f,
-        },
+        }),
     );
 }
 
@@ -54,11 +54,11 @@ fn attached_files_are_staged_and_go_with_the_next_reply_or_note() {
     assert_eq!(fx.len(), 1, "only the upload: {fx:?}");
     net(
         &mut s,
-        NetEvent::Uploaded {
+        NetEvent::Attachments(AttachmentReply::Uploaded {
             chat_id: "c3".into(),
             path: "~/report.pdf".into(),
             attachment: file("a1", "report.pdf", 120 * 1024),
-        },
+        }),
     );
     assert_eq!(s.composer.uploading_for("c3").count(), 0);
     assert_eq!(
@@ -102,10 +102,10 @@ fn attached_files_are_staged_and_go_with_the_next_reply_or_note() {
     m.client_msg_id = items[0].client_msg_id.clone();
     net(
         &mut s,
-        NetEvent::SendAcked {
+        NetEvent::Chats(ChatReply::SendAcked {
             client_msg_id: items[0].client_msg_id.clone(),
             message: m,
-        },
+        }),
     );
     assert!(
         !s.outbox
@@ -151,11 +151,11 @@ fn attach_errors_are_explained_and_offline_files_are_refused() {
     run_cmd(&mut s, "attach big.iso");
     net(
         &mut s,
-        NetEvent::UploadFailed {
+        NetEvent::Attachments(AttachmentReply::UploadFailed {
             chat_id: "c3".into(),
             path: "big.iso".into(),
             error: "big.iso: 11.0 MiB is over the 10 MiB limit".into(),
-        },
+        }),
     );
     let f = s.flash.as_ref().unwrap();
     assert_eq!(f.level, FlashLevel::Error);
@@ -171,11 +171,11 @@ fn attach_errors_are_explained_and_offline_files_are_refused() {
     assert!(s.flash.as_ref().unwrap().text.contains("At most 5"));
     net(
         &mut s,
-        NetEvent::Uploaded {
+        NetEvent::Attachments(AttachmentReply::Uploaded {
             chat_id: "c3".into(),
             path: "f4".into(),
             attachment: file("a4", "f", 1),
-        },
+        }),
     );
     assert_eq!(s.composer.staged_for("c3").len(), 5);
     // Offline: no new attachments, and a message with files is not queued…
@@ -235,15 +235,17 @@ fn save_picks_the_nth_newest_file_of_the_open_chat() {
     new.attachments = vec![file("n1", "latest.png", 1)];
     net(
         &mut s,
-        NetEvent::MessagesLoaded {
+        NetEvent::Chats(ChatReply::MessagesLoaded {
             chat_id: "c3".into(),
             messages: vec![old, new],
             older: false,
-        },
+        }),
     );
     let save = |fx: Vec<Effect>| -> Option<(String, Option<String>)> {
         fx.into_iter().find_map(|e| match e {
-            Effect::Net(NetCmd::SaveAttachment { attachment, dir }) => Some((attachment.id, dir)),
+            Effect::Net(NetCmd::Attachments(AttachmentCmd::Save { attachment, dir })) => {
+                Some((attachment.id, dir))
+            }
             _ => None,
         })
     };
@@ -263,10 +265,10 @@ fn save_picks_the_nth_newest_file_of_the_open_chat() {
     assert_eq!(save(run_cmd(&mut s, "save 0")), None);
     net(
         &mut s,
-        NetEvent::AttachmentSaved {
+        NetEvent::Attachments(AttachmentReply::Saved {
             name: "latest.png".into(),
             path: "/home/maya/Downloads/latest (1).png".into(),
-        },
+        }),
     );
     assert_eq!(
         s.flash.as_ref().unwrap().text,

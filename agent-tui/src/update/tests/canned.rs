@@ -4,8 +4,8 @@ use shared::canned::{CannedInput, CannedResponse, CannedScope};
 use shared::model::ChatStatus;
 
 use super::{T0, chat, press, signed_in, type_text};
-use crate::effect::{Effect, NetCmd};
-use crate::msg::{Msg, NetEvent};
+use crate::effect::{CannedCmd, ChatCmd, Effect, NetCmd};
+use crate::msg::{CannedReply, ChatReply, Msg, NetEvent, SessionReply};
 use crate::state::{FlashLevel, Mode, State};
 use crate::update::update;
 
@@ -81,12 +81,12 @@ pub fn composing() -> State {
     let mut s = signed_in();
     net(
         &mut s,
-        NetEvent::ChatsLoaded {
+        NetEvent::Chats(ChatReply::ListLoaded {
             status: ChatStatus::Active,
             chats: vec![chat("c1", "Ada Lovelace", ChatStatus::Active, Some("me"))],
-        },
+        }),
     );
-    net(&mut s, NetEvent::CannedLoaded(responses()));
+    net(&mut s, NetEvent::Canned(CannedReply::Loaded(responses())));
     s.queue.selected = Some("c1".into());
     press(&mut s, "i");
     assert_eq!(s.mode, Mode::Insert);
@@ -129,19 +129,22 @@ fn slash_in_an_empty_composer_opens_the_picker_and_enter_inserts_the_filled_in_r
     assert!(s.canned_picker.is_none());
     assert_eq!(s.composer.text(), preview, "the slash is replaced");
     assert!(
-        fx.iter()
-            .any(|e| matches!(e, Effect::Net(NetCmd::Typing { typing: true, .. }))),
+        fx.iter().any(|e| matches!(
+            e,
+            Effect::Net(NetCmd::Chats(ChatCmd::Typing { typing: true, .. }))
+        )),
         "inserting text is typing: {fx:?}"
     );
     assert!(
-        !fx.iter().any(|e| matches!(e, Effect::Net(NetCmd::Send(_)))),
+        !fx.iter()
+            .any(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::Send(_))))),
         "nothing is sent before the agent sends it"
     );
     // More text can follow, then it is sent as usual.
     type_text(&mut s, " :)");
     let fx = press(&mut s, "ctrl-s");
     let sent = fx.iter().find_map(|e| match e {
-        Effect::Net(NetCmd::Send(item)) => Some(item.body.clone()),
+        Effect::Net(NetCmd::Chats(ChatCmd::Send(item))) => Some(item.body.clone()),
         _ => None,
     });
     assert_eq!(
@@ -289,27 +292,29 @@ fn canned_add_saves_the_composer_text_and_rm_deletes_by_shortcut() {
     type_text(&mut s, "canned add hi Short greeting");
     let fx = press(&mut s, "enter");
     assert!(
-        fx.contains(&Effect::Net(NetCmd::CreateCanned(CannedInput {
-            title: "Short greeting".into(),
-            shortcut: "hi".into(),
-            body: "Hi {{customer_first_name}}!".into(),
-            category: None,
-            scope: Some(CannedScope::Personal),
-        }))),
+        fx.contains(&Effect::Net(NetCmd::Canned(CannedCmd::Create(
+            CannedInput {
+                title: "Short greeting".into(),
+                shortcut: "hi".into(),
+                body: "Hi {{customer_first_name}}!".into(),
+                category: None,
+                scope: Some(CannedScope::Personal),
+            }
+        )))),
         "{fx:?}"
     );
     let fx = net(
         &mut s,
-        NetEvent::CannedCreated(response(
+        NetEvent::Canned(CannedReply::Created(response(
             "hi",
             "Short greeting",
             "Hi",
             CannedScope::Personal,
-        )),
+        ))),
     );
     assert_eq!(
         fx,
-        vec![Effect::Net(NetCmd::LoadCanned)],
+        vec![Effect::Net(NetCmd::Canned(CannedCmd::Load))],
         "refreshed after a change"
     );
 
@@ -331,17 +336,17 @@ fn canned_add_saves_the_composer_text_and_rm_deletes_by_shortcut() {
     press(&mut s, ":");
     type_text(&mut s, "canned rm refund");
     let fx = press(&mut s, "enter");
-    assert!(fx.contains(&Effect::Net(NetCmd::DeleteCanned {
+    assert!(fx.contains(&Effect::Net(NetCmd::Canned(CannedCmd::Delete {
         id: "id-refund-personal".into(),
         shortcut: "refund".into()
-    })));
+    }))));
     let fx = net(
         &mut s,
-        NetEvent::CannedDeleted {
+        NetEvent::Canned(CannedReply::Deleted {
             shortcut: "refund".into(),
-        },
+        }),
     );
-    assert_eq!(fx, vec![Effect::Net(NetCmd::LoadCanned)]);
+    assert_eq!(fx, vec![Effect::Net(NetCmd::Canned(CannedCmd::Load))]);
 
     // Without a body there is nothing to save.
     s.composer.textarea = crate::state::new_textarea(Vec::new());
@@ -354,7 +359,7 @@ fn canned_add_saves_the_composer_text_and_rm_deletes_by_shortcut() {
 fn responses_load_at_sign_in_and_complete_on_the_command_line() {
     let mut s = State::new("http://panel.test", T0);
     let fx = crate::update::start(&mut s, None, vec![]);
-    assert!(!fx.contains(&Effect::Net(NetCmd::LoadCanned)));
+    assert!(!fx.contains(&Effect::Net(NetCmd::Canned(CannedCmd::Load))));
     let s = composing();
     let (prefix, c) = crate::update::complete(&s, "canned rm re");
     assert_eq!(
@@ -369,12 +374,12 @@ fn responses_load_at_sign_in_and_complete_on_the_command_line() {
     let mut fresh = State::new("http://panel.test", T0);
     let fx = net(
         &mut fresh,
-        NetEvent::LoggedIn(crate::state::Session {
+        NetEvent::Session(SessionReply::LoggedIn(crate::state::Session {
             server: "http://panel.test".into(),
             token: "t".into(),
             agent: s.me().unwrap().clone(),
             expires_at: None,
-        }),
+        })),
     );
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadCanned)));
+    assert!(fx.contains(&Effect::Net(NetCmd::Canned(CannedCmd::Load))));
 }

@@ -6,15 +6,15 @@ use super::*;
 fn claim_sends_the_claim_and_its_ack_makes_the_chat_mine_and_open() {
     let mut s = three_chats();
     let fx = press(&mut s, "c");
-    assert!(fx.contains(&Effect::Net(NetCmd::Claim("c1".into()))));
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Claim("c1".into())))));
     let mut claimed = chat("c1", "Ada Lovelace", ChatStatus::Active, Some("me"));
     claimed.created_at = T0 - Duration::minutes(12);
     let fx = net(
         &mut s,
-        NetEvent::ChatActionDone {
+        NetEvent::Chats(ChatReply::ActionDone {
             op: ChatOp::Claim,
             chat: claimed,
-        },
+        }),
     );
     assert!(s.queue.mine.contains(&"c1".to_owned()));
     assert!(!s.queue.waiting.contains(&"c1".to_owned()));
@@ -22,13 +22,13 @@ fn claim_sends_the_claim_and_its_ack_makes_the_chat_mine_and_open() {
     assert_eq!(s.focus, Pane::Chat);
     assert!(
         fx.iter()
-            .any(|e| matches!(e, Effect::Net(NetCmd::LoadMessages { .. })))
+            .any(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages { .. }))))
     );
     // Claiming one's own chat again does nothing but say so.
     let fx = press(&mut s, "c");
     assert!(
         !fx.iter()
-            .any(|e| matches!(e, Effect::Net(NetCmd::Claim(_))))
+            .any(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::Claim(_)))))
     );
     assert!(s.flash.as_ref().unwrap().text.contains("already yours"));
 }
@@ -39,19 +39,19 @@ fn claim_conflict_says_so_and_refetches_the_chat() {
     press(&mut s, "c");
     let fx = net(
         &mut s,
-        NetEvent::ChatActionFailed {
+        NetEvent::Chats(ChatReply::ActionFailed {
             op: ChatOp::Claim,
             chat_id: "c1".into(),
             error: SendError::Refused(ApiError::conflict("chat already assigned")),
-        },
+        }),
     );
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadChat("c1".into()))));
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Load("c1".into())))));
     let f = s.flash.clone().unwrap();
     assert_eq!(f.level, FlashLevel::Error);
     assert!(f.text.contains("Another agent claimed"), "{}", f.text);
     // The refetched chat shows who has it and leaves the queue.
     let taken = chat("c1", "Ada Lovelace", ChatStatus::Active, Some("a2"));
-    net(&mut s, NetEvent::ChatLoaded(taken));
+    net(&mut s, NetEvent::Chats(ChatReply::Loaded(taken)));
     assert!(!s.queue.waiting.contains(&"c1".to_owned()));
     assert!(!s.queue.mine.contains(&"c1".to_owned()));
 }
@@ -60,7 +60,7 @@ fn claim_conflict_says_so_and_refetches_the_chat() {
 fn transfer_picker_shows_status_and_load_and_sends_the_choice() {
     let mut s = three_chats();
     let fx = press(&mut s, "t");
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadAgents)));
+    assert!(fx.contains(&Effect::Net(NetCmd::Directory(DirectoryCmd::LoadAgents))));
     assert_eq!(s.mode, Mode::Picker);
     let p = s.picker.clone().unwrap();
     assert_eq!(
@@ -82,20 +82,20 @@ fn transfer_picker_shows_status_and_load_and_sends_the_choice() {
     type_text(&mut s, "priya");
     assert_eq!(s.picker.as_ref().unwrap().visible().len(), 1);
     let fx = press(&mut s, "enter");
-    assert!(fx.contains(&Effect::Net(NetCmd::Transfer {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Transfer {
         chat_id: "c1".into(),
         to_agent_id: Some("a3".into()),
         to_department_id: None
-    })));
+    }))));
     assert_eq!(s.mode, Mode::Normal);
     // The ack moves it away from me.
     let moved = chat("c1", "Ada Lovelace", ChatStatus::Active, Some("a3"));
     net(
         &mut s,
-        NetEvent::ChatActionDone {
+        NetEvent::Chats(ChatReply::ActionDone {
             op: ChatOp::Transfer,
             chat: moved,
-        },
+        }),
     );
     assert!(s.flash.unwrap().text.contains("transferred"));
 }
@@ -106,19 +106,19 @@ fn transfer_command_resolves_departments_and_agents_by_name() {
     press(&mut s, ":");
     type_text(&mut s, "transfer billing");
     let fx = press(&mut s, "enter");
-    assert!(fx.contains(&Effect::Net(NetCmd::Transfer {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Transfer {
         chat_id: "c1".into(),
         to_agent_id: None,
         to_department_id: Some("d2".into())
-    })));
+    }))));
     press(&mut s, ":");
     type_text(&mut s, "transfer sam");
     let fx = press(&mut s, "enter");
-    assert!(fx.contains(&Effect::Net(NetCmd::Transfer {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Transfer {
         chat_id: "c1".into(),
         to_agent_id: Some("a2".into()),
         to_department_id: None
-    })));
+    }))));
     // Ambiguous or unknown: the picker opens pre-filtered.
     press(&mut s, ":");
     type_text(&mut s, "transfer zzz");
@@ -136,18 +136,18 @@ fn close_asks_for_a_resolution_then_closes() {
     assert_eq!(s.command.input, "close ");
     type_text(&mut s, "refunded");
     let fx = press(&mut s, "enter");
-    assert!(fx.contains(&Effect::Net(NetCmd::Close {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Close {
         chat_id: "c3".into(),
         resolution: Some("refunded".into())
-    })));
+    }))));
     let mut closed = chat("c3", "Fatima Zahra", ChatStatus::Closed, Some("me"));
     closed.closed_at = Some(T0);
     net(
         &mut s,
-        NetEvent::ChatActionDone {
+        NetEvent::Chats(ChatReply::ActionDone {
             op: ChatOp::Close,
             chat: closed,
-        },
+        }),
     );
     assert_eq!(s.queue.closed, vec!["c3"]);
     // Replying to a closed chat is refused locally; reopen is offered.
@@ -155,7 +155,7 @@ fn close_asks_for_a_resolution_then_closes() {
     assert_eq!(s.mode, Mode::Normal);
     assert!(s.flash.as_ref().unwrap().text.contains("reopen"));
     let fx = press(&mut s, "R");
-    assert!(fx.contains(&Effect::Net(NetCmd::Reopen("c3".into()))));
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Reopen("c3".into())))));
 }
 
 #[test]
@@ -165,7 +165,7 @@ fn a_chat_transferred_to_me_appears_and_rings() {
     c.created_at = T0 - Duration::minutes(3);
     let fx = net(
         &mut s,
-        NetEvent::Server(ServerEvent::ChatUpdated(ChatEvent {
+        NetEvent::Push(ServerEvent::ChatUpdated(ChatEvent {
             event_id: 101,
             chat: c,
         })),
@@ -175,10 +175,10 @@ fn a_chat_transferred_to_me_appears_and_rings() {
     // A message for a chat the console never saw loads that chat.
     let fx = net(
         &mut s,
-        NetEvent::Server(ServerEvent::MessageNew(MessageEvent {
+        NetEvent::Push(ServerEvent::MessageNew(MessageEvent {
             event_id: 102,
             message: message("zz", 1, AuthorKind::Customer, "hi"),
         })),
     );
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadChat("zz".into()))));
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Load("zz".into())))));
 }

@@ -13,7 +13,11 @@ fn command_line_completes_commands_and_arguments() {
     press(&mut s, "tab");
     assert_eq!(s.command.input, "status away");
     let fx = press(&mut s, "enter");
-    assert!(fx.contains(&Effect::Net(NetCmd::Presence(AgentStatus::Away))));
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Directory(DirectoryCmd::Presence(
+            AgentStatus::Away
+        ))))
+    );
     // Several candidates cycle.
     press(&mut s, ":");
     type_text(&mut s, "transfer ");
@@ -38,34 +42,36 @@ fn tags_block_export_filter_and_theme_commands() {
         press(s, "enter")
     };
     let fx = run(&mut s, "tag vip Escalated");
-    assert!(fx.contains(&Effect::Net(NetCmd::Tag {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Tag {
         chat_id: "c1".into(),
         add: vec!["vip".into(), "escalated".into()],
         remove: vec![]
-    })));
+    }))));
     let fx = run(&mut s, "untag vip");
-    assert!(fx.contains(&Effect::Net(NetCmd::Tag {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Tag {
         chat_id: "c1".into(),
         add: vec![],
         remove: vec!["vip".into()]
-    })));
+    }))));
     let fx = run(&mut s, "tag bad!tag");
     assert!(!fx.iter().any(|e| matches!(e, Effect::Net(_))));
     let fx = run(&mut s, "block");
-    assert!(fx.contains(&Effect::Net(NetCmd::Block {
-        customer_id: "cu-c1".into(),
-        blocked: true
-    })));
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Directory(DirectoryCmd::Block {
+            customer_id: "cu-c1".into(),
+            blocked: true
+        })))
+    );
     let fx = run(&mut s, "export");
-    assert!(fx.contains(&Effect::Net(NetCmd::Export {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Export {
         chat_id: "c1".into(),
         path: "transcript-ada-lovelace-c1.txt".into()
-    })));
+    }))));
     let fx = run(&mut s, "export /tmp/x.txt");
-    assert!(fx.contains(&Effect::Net(NetCmd::Export {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Export {
         chat_id: "c1".into(),
         path: "/tmp/x.txt".into()
-    })));
+    }))));
     run(&mut s, "filter department billing");
     assert_eq!(s.queue.filter.department.as_deref(), Some("d2"));
     assert_eq!(s.queue.len(), 0);

@@ -47,12 +47,12 @@ fn note_mode_is_visible_sends_notes_and_never_signals_typing() {
     let fx = type_text(&mut s, "check the ledger");
     assert!(
         !fx.iter()
-            .any(|e| matches!(e, Effect::Net(NetCmd::Typing { .. })))
+            .any(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::Typing { .. }))))
     );
     let fx = press(&mut s, "ctrl-s");
-    let Some(Effect::Net(NetCmd::Send(item))) = fx
+    let Some(Effect::Net(NetCmd::Chats(ChatCmd::Send(item)))) = fx
         .iter()
-        .find(|e| matches!(e, Effect::Net(NetCmd::Send(_))))
+        .find(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::Send(_)))))
     else {
         panic!("no send")
     };
@@ -69,7 +69,7 @@ fn typing_is_throttled_and_expires_after_idle() {
     let typing = |fx: &[Effect]| {
         fx.iter()
             .filter_map(|e| match e {
-                Effect::Net(NetCmd::Typing { typing, .. }) => Some(*typing),
+                Effect::Net(NetCmd::Chats(ChatCmd::Typing { typing, .. })) => Some(*typing),
                 _ => None,
             })
             .collect::<Vec<_>>()

@@ -8,37 +8,39 @@ fn a_gap_in_seq_refetches_the_chat_and_a_contiguous_one_does_not() {
     open_mine(&mut s);
     let fx = net(
         &mut s,
-        NetEvent::Server(ServerEvent::MessageNew(MessageEvent {
+        NetEvent::Push(ServerEvent::MessageNew(MessageEvent {
             event_id: 101,
             message: message("c3", 4, AuthorKind::Customer, "still there?"),
         })),
     );
     assert!(
         !fx.iter()
-            .any(|e| matches!(e, Effect::Net(NetCmd::LoadMessages { .. })))
+            .any(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages { .. }))))
     );
     let fx = net(
         &mut s,
-        NetEvent::Server(ServerEvent::MessageNew(MessageEvent {
+        NetEvent::Push(ServerEvent::MessageNew(MessageEvent {
             event_id: 103,
             message: message("c3", 6, AuthorKind::Customer, "hello?"),
         })),
     );
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadMessages {
-        chat_id: "c3".into(),
-        before_seq: None
-    })));
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages {
+            chat_id: "c3".into(),
+            before_seq: None
+        })))
+    );
     assert_eq!(s.chats["c3"].history, History::Loading);
     // The refetch fills the hole.
     net(
         &mut s,
-        NetEvent::MessagesLoaded {
+        NetEvent::Chats(ChatReply::MessagesLoaded {
             chat_id: "c3".into(),
             messages: (1..=6)
                 .map(|q| message("c3", q, AuthorKind::Customer, "x"))
                 .collect(),
             older: false,
-        },
+        }),
     );
     let seqs: Vec<i64> = s.chats["c3"].messages.keys().copied().collect();
     assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
@@ -52,7 +54,7 @@ fn sync_applies_missed_events_in_order() {
     let created = chat("c9", "Noah Wilson", ChatStatus::Waiting, None);
     let fx = net(
         &mut s,
-        NetEvent::Synced(SyncAck::Events {
+        NetEvent::Session(SessionReply::Synced(SyncAck::Events {
             events: vec![
                 ServerEvent::ChatUpdated(ChatEvent {
                     event_id: 101,
@@ -64,14 +66,14 @@ fn sync_applies_missed_events_in_order() {
                 }),
             ],
             latest_event_id: 105,
-        }),
+        })),
     );
     assert_eq!(s.conn.last_event_id, 105);
     assert_eq!(s.queue.waiting, vec!["c1", "c9"]);
     assert!(fx.contains(&Effect::Bell), "a new waiting chat rings");
     assert!(
         !fx.iter()
-            .any(|e| matches!(e, Effect::Net(NetCmd::LoadChats { .. })))
+            .any(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::LoadList { .. }))))
     );
 }
 
@@ -81,19 +83,23 @@ fn resync_reloads_lists_and_the_open_chat() {
     open_mine(&mut s);
     let fx = net(
         &mut s,
-        NetEvent::Synced(SyncAck::Resync {
+        NetEvent::Session(SessionReply::Synced(SyncAck::Resync {
             resync: true,
             latest_event_id: 5000,
-        }),
+        })),
     );
     assert_eq!(s.conn.last_event_id, 5000);
     for st in [ChatStatus::Waiting, ChatStatus::Active, ChatStatus::Closed] {
-        assert!(fx.contains(&Effect::Net(NetCmd::LoadChats { status: st })));
+        assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadList {
+            status: st
+        }))));
     }
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadMessages {
-        chat_id: "c3".into(),
-        before_seq: None
-    })));
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages {
+            chat_id: "c3".into(),
+            before_seq: None
+        })))
+    );
     assert!(s.flash.unwrap().text.contains("Reloaded"));
 }
 
@@ -104,21 +110,21 @@ fn first_sync_only_sets_the_baseline_and_loads_lists() {
     s.conn.last_event_id = 0;
     let fx = net(
         &mut s,
-        NetEvent::Synced(SyncAck::Events {
+        NetEvent::Session(SessionReply::Synced(SyncAck::Events {
             events: vec![ServerEvent::ChatUpdated(ChatEvent {
                 event_id: 3,
                 // Stale: applying it would reopen a chat the lists say is waiting.
                 chat: chat("c1", "Ada Lovelace", ChatStatus::Closed, None),
             })],
             latest_event_id: 42,
-        }),
+        })),
     );
     assert!(s.conn.has_baseline);
     assert_eq!(s.conn.last_event_id, 42);
     assert_eq!(s.chats["c1"].chat.status, ChatStatus::Waiting);
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadChats {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadList {
         status: ChatStatus::Waiting
-    })));
+    }))));
 }
 
 #[test]
@@ -147,7 +153,7 @@ fn opening_a_chat_marks_it_read_and_unread_counts_update_live() {
     // A customer message in a chat that is not open counts as unread.
     let fx = net(
         &mut s,
-        NetEvent::Server(ServerEvent::MessageNew(MessageEvent {
+        NetEvent::Push(ServerEvent::MessageNew(MessageEvent {
             event_id: 101,
             message: message("c3", 1, AuthorKind::Customer, "hello"),
         })),
@@ -157,7 +163,7 @@ fn opening_a_chat_marks_it_read_and_unread_counts_update_live() {
     // The same event again (e.g. replayed) does not count twice.
     net(
         &mut s,
-        NetEvent::Server(ServerEvent::MessageNew(MessageEvent {
+        NetEvent::Push(ServerEvent::MessageNew(MessageEvent {
             event_id: 101,
             message: message("c3", 1, AuthorKind::Customer, "hello"),
         })),
@@ -165,36 +171,36 @@ fn opening_a_chat_marks_it_read_and_unread_counts_update_live() {
     assert_eq!(s.chats["c3"].chat.unread_count, 1);
     s.queue.selected = Some("c3".into());
     let fx = press(&mut s, "enter");
-    assert!(fx.contains(&Effect::Net(NetCmd::Read {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Read {
         chat_id: "c3".into(),
         seq: 1
-    })));
+    }))));
     assert_eq!(s.chats["c3"].chat.unread_count, 0);
     // New messages in the open chat are read at once.
     net(
         &mut s,
-        NetEvent::MessagesLoaded {
+        NetEvent::Chats(ChatReply::MessagesLoaded {
             chat_id: "c3".into(),
             messages: vec![message("c3", 1, AuthorKind::Customer, "hello")],
             older: false,
-        },
+        }),
     );
     let fx = net(
         &mut s,
-        NetEvent::Server(ServerEvent::MessageNew(MessageEvent {
+        NetEvent::Push(ServerEvent::MessageNew(MessageEvent {
             event_id: 102,
             message: message("c3", 2, AuthorKind::Customer, "anyone?"),
         })),
     );
-    assert!(fx.contains(&Effect::Net(NetCmd::Read {
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Read {
         chat_id: "c3".into(),
         seq: 2
-    })));
+    }))));
     assert_eq!(s.chats["c3"].chat.unread_count, 0);
     // The visitor's read receipt.
     net(
         &mut s,
-        NetEvent::Server(ServerEvent::MessageRead(ReadEvent {
+        NetEvent::Push(ServerEvent::MessageRead(ReadEvent {
             event_id: 103,
             chat_id: "c3".into(),
             reader: Author {
@@ -216,7 +222,7 @@ fn scrolling_up_counts_new_messages_below_and_g_returns() {
     assert_eq!(s.chat_scroll.from_bottom, 3);
     net(
         &mut s,
-        NetEvent::Server(ServerEvent::MessageNew(MessageEvent {
+        NetEvent::Push(ServerEvent::MessageNew(MessageEvent {
             event_id: 101,
             message: message("c3", 4, AuthorKind::Customer, "news"),
         })),
@@ -232,34 +238,36 @@ fn older_history_loads_on_g_g_and_joins_below() {
     let mut s = three_chats();
     let mut c = chat("c3", "Fatima Zahra", ChatStatus::Active, Some("me"));
     c.last_seq = 400;
-    net(&mut s, NetEvent::ChatLoaded(c));
+    net(&mut s, NetEvent::Chats(ChatReply::Loaded(c)));
     s.queue.selected = Some("c3".into());
     press(&mut s, "enter");
     net(
         &mut s,
-        NetEvent::MessagesLoaded {
+        NetEvent::Chats(ChatReply::MessagesLoaded {
             chat_id: "c3".into(),
             messages: (201..=400)
                 .map(|q| message("c3", q, AuthorKind::Customer, "x"))
                 .collect(),
             older: false,
-        },
+        }),
     );
     assert_eq!(s.chats["c3"].history, History::Loaded { complete: false });
     let fx = press(&mut s, "g g");
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadMessages {
-        chat_id: "c3".into(),
-        before_seq: Some(201)
-    })));
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages {
+            chat_id: "c3".into(),
+            before_seq: Some(201)
+        })))
+    );
     net(
         &mut s,
-        NetEvent::MessagesLoaded {
+        NetEvent::Chats(ChatReply::MessagesLoaded {
             chat_id: "c3".into(),
             messages: (1..=200)
                 .map(|q| message("c3", q, AuthorKind::Customer, "x"))
                 .collect(),
             older: true,
-        },
+        }),
     );
     assert_eq!(s.chats["c3"].messages.len(), 400);
     assert_eq!(s.chats["c3"].history, History::Loaded { complete: true });
@@ -268,19 +276,27 @@ fn older_history_loads_on_g_g_and_joins_below() {
 #[test]
 fn remaining_network_events_update_state() {
     let mut s = three_chats();
-    net(&mut s, NetEvent::Rtt(17));
+    net(&mut s, NetEvent::Conn(ConnEvent::Rtt(17)));
     assert_eq!(s.conn.rtt_ms, Some(17));
     net(
         &mut s,
-        NetEvent::AgentsLoaded(vec![agent("a9", "New Person", AgentStatus::Busy, 4)]),
+        NetEvent::Directory(DirectoryReply::AgentsLoaded(vec![agent(
+            "a9",
+            "New Person",
+            AgentStatus::Busy,
+            4,
+        )])),
     );
     assert_eq!(s.agents.len(), 1);
-    net(&mut s, NetEvent::DepartmentsLoaded(vec![]));
+    net(
+        &mut s,
+        NetEvent::Directory(DirectoryReply::DepartmentsLoaded(vec![])),
+    );
     assert!(s.departments.is_empty());
     // Presence push for a teammate.
     net(
         &mut s,
-        NetEvent::Server(ServerEvent::Presence(shared::events::PresenceEvent {
+        NetEvent::Push(ServerEvent::Presence(shared::events::PresenceEvent {
             event_id: 120,
             agent: agent("a9", "New Person", AgentStatus::Away, 4),
         })),
@@ -290,12 +306,15 @@ fn remaining_network_events_update_state() {
     // A customer blocked (ack) and updated (push) everywhere it shows.
     let mut cu = customer("cu-c1", "Ada Lovelace");
     cu.blocked = true;
-    net(&mut s, NetEvent::CustomerBlocked(cu.clone()));
+    net(
+        &mut s,
+        NetEvent::Directory(DirectoryReply::CustomerBlocked(cu.clone())),
+    );
     assert!(s.chats["c1"].chat.customer.blocked);
     cu.name = "Ada King".into();
     net(
         &mut s,
-        NetEvent::Server(ServerEvent::CustomerUpdated(
+        NetEvent::Push(ServerEvent::CustomerUpdated(
             shared::events::CustomerEvent {
                 event_id: 121,
                 customer: cu,
@@ -305,9 +324,9 @@ fn remaining_network_events_update_state() {
     assert_eq!(s.chats["c1"].chat.customer.name, "Ada King");
     net(
         &mut s,
-        NetEvent::Exported {
+        NetEvent::Chats(ChatReply::Exported {
             path: "/tmp/t.txt".into(),
-        },
+        }),
     );
     assert!(s.flash.as_ref().unwrap().text.contains("/tmp/t.txt"));
     net(
@@ -318,7 +337,7 @@ fn remaining_network_events_update_state() {
         },
     );
     assert_eq!(s.flash.as_ref().unwrap().level, FlashLevel::Error);
-    let fx = net(&mut s, NetEvent::SessionExpired);
+    let fx = net(&mut s, NetEvent::Session(SessionReply::Expired));
     assert!(fx.contains(&Effect::ClearSession));
     assert_eq!(s.mode, Mode::Login);
 }

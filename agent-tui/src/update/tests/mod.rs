@@ -14,8 +14,11 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use super::*;
-use crate::effect::{Effect, NetCmd};
-use crate::msg::{ChatOp, ConnEvent, Msg, NetEvent, SendError};
+use crate::effect::{AttachmentCmd, ChatCmd, DirectoryCmd, Effect, NetCmd, SessionCmd};
+use crate::msg::{
+    AttachmentReply, ChatOp, ChatReply, ConnEvent, DirectoryReply, Msg, NetEvent, SendError,
+    SessionReply,
+};
 use crate::state::{ConnState, History, Mode, OutboxStatus, Pane, PickerKind, Session, State};
 
 mod attachments;
@@ -121,10 +124,12 @@ pub fn signed_in() -> State {
         }),
         vec![],
     );
-    assert!(fx.contains(&Effect::Net(NetCmd::Connect {
-        server: "http://panel.test".into(),
-        token: "tok".into()
-    })));
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Session(SessionCmd::Connect {
+            server: "http://panel.test".into(),
+            token: "tok".into()
+        })))
+    );
     s.conn.state = ConnState::Connected;
     s.conn.has_baseline = true;
     s.conn.last_event_id = 100;
@@ -217,7 +222,9 @@ fn net(s: &mut State, e: NetEvent) -> Vec<Effect> {
 fn sends(fx: &[Effect]) -> Vec<(String, String)> {
     fx.iter()
         .filter_map(|e| match e {
-            Effect::Net(NetCmd::Send(i)) => Some((i.client_msg_id.clone(), i.body.clone())),
+            Effect::Net(NetCmd::Chats(ChatCmd::Send(i))) => {
+                Some((i.client_msg_id.clone(), i.body.clone()))
+            }
             _ => None,
         })
         .collect()
@@ -232,17 +239,17 @@ fn three_chats() -> State {
     let mine = chat("c3", "Fatima Zahra", ChatStatus::Active, Some("me"));
     net(
         &mut s,
-        NetEvent::ChatsLoaded {
+        NetEvent::Chats(ChatReply::ListLoaded {
             status: ChatStatus::Waiting,
             chats: vec![a, b],
-        },
+        }),
     );
     net(
         &mut s,
-        NetEvent::ChatsLoaded {
+        NetEvent::Chats(ChatReply::ListLoaded {
             status: ChatStatus::Active,
             chats: vec![mine],
-        },
+        }),
     );
     s
 }
@@ -250,13 +257,13 @@ fn three_chats() -> State {
 fn open_mine(s: &mut State) {
     let mut c = chat("c3", "Fatima Zahra", ChatStatus::Active, Some("me"));
     c.last_seq = 3;
-    net(s, NetEvent::ChatLoaded(c));
+    net(s, NetEvent::Chats(ChatReply::Loaded(c)));
     s.focus = Pane::Queue;
     s.queue.selected = Some("c3".into());
     press(s, "enter");
     net(
         s,
-        NetEvent::MessagesLoaded {
+        NetEvent::Chats(ChatReply::MessagesLoaded {
             chat_id: "c3".into(),
             messages: vec![
                 message("c3", 1, AuthorKind::Customer, "I was charged twice"),
@@ -264,7 +271,7 @@ fn open_mine(s: &mut State) {
                 message("c3", 3, AuthorKind::Customer, "Thanks"),
             ],
             older: false,
-        },
+        }),
     );
 }
 

@@ -7,7 +7,7 @@ fn notifications_ring_and_list_then_open_their_chat() {
     let mut s = three_chats();
     let fx = net(
         &mut s,
-        NetEvent::Server(ServerEvent::Notification(NotificationEvent {
+        NetEvent::Push(ServerEvent::Notification(NotificationEvent {
             event_id: 101,
             notification: Notification {
                 kind: "assigned".into(),

@@ -40,9 +40,9 @@ fn offline_sends_wait_in_the_outbox_and_flush_in_order_after_sync() {
     // Sync comes first, then the outbox in typing order with the original ids.
     assert_eq!(
         fx[0],
-        Effect::Net(NetCmd::Sync {
+        Effect::Net(NetCmd::Session(SessionCmd::Sync {
             since_event_id: 100
-        })
+        }))
     );
     let sent = sends(&fx);
     assert_eq!(
@@ -70,7 +70,7 @@ fn acks_and_pushes_of_the_same_message_store_it_once() {
     m.client_msg_id = id.clone();
     net(
         &mut s,
-        NetEvent::Server(ServerEvent::MessageNew(MessageEvent {
+        NetEvent::Push(ServerEvent::MessageNew(MessageEvent {
             event_id: 101,
             message: m.clone(),
         })),
@@ -78,10 +78,10 @@ fn acks_and_pushes_of_the_same_message_store_it_once() {
     assert!(s.outbox.is_empty(), "the push acknowledges the send");
     let fx = net(
         &mut s,
-        NetEvent::SendAcked {
+        NetEvent::Chats(ChatReply::SendAcked {
             client_msg_id: id,
             message: m,
-        },
+        }),
     );
     assert_eq!(s.chats["c3"].messages.len(), 4);
     assert!(
@@ -106,10 +106,10 @@ fn refused_sends_fail_with_the_reason_and_transient_ones_retry() {
     );
     let fx = net(
         &mut s,
-        NetEvent::SendFailed {
+        NetEvent::Chats(ChatReply::SendFailed {
             client_msg_id: a,
             error: SendError::Refused(ApiError::forbidden("the chat is closed")),
-        },
+        }),
     );
     assert_eq!(
         s.outbox[0].status,
@@ -120,10 +120,10 @@ fn refused_sends_fail_with_the_reason_and_transient_ones_retry() {
     assert!(fx.iter().any(|e| matches!(e, Effect::SaveOutbox(_))));
     net(
         &mut s,
-        NetEvent::SendFailed {
+        NetEvent::Chats(ChatReply::SendFailed {
             client_msg_id: b.clone(),
             error: SendError::Transient("no answer from the server".into()),
-        },
+        }),
     );
     assert_eq!(s.outbox[1].status, OutboxStatus::Pending);
     // The next tick while online sends it again — never the failed one.
@@ -147,7 +147,7 @@ fn another_agent_signing_in_does_not_inherit_the_outbox() {
     press(&mut s, "i");
     type_text(&mut s, "unsent");
     press(&mut s, "ctrl-s esc");
-    net(&mut s, NetEvent::SessionExpired);
+    net(&mut s, NetEvent::Session(SessionReply::Expired));
     assert_eq!(s.outbox.len(), 1);
     // The same agent again: the outbox stays and goes out on connect.
     let again = Session {
@@ -156,16 +156,16 @@ fn another_agent_signing_in_does_not_inherit_the_outbox() {
         agent: agent("me", "Maya Chen", AgentStatus::Online, 1),
         expires_at: None,
     };
-    net(&mut s, NetEvent::LoggedIn(again));
+    net(&mut s, NetEvent::Session(SessionReply::LoggedIn(again)));
     assert_eq!(s.outbox.len(), 1);
-    net(&mut s, NetEvent::SessionExpired);
+    net(&mut s, NetEvent::Session(SessionReply::Expired));
     let other = Session {
         server: "http://panel.test".into(),
         token: "t4".into(),
         agent: agent("a2", "Sam Rivera", AgentStatus::Online, 1),
         expires_at: None,
     };
-    let fx = net(&mut s, NetEvent::LoggedIn(other));
+    let fx = net(&mut s, NetEvent::Session(SessionReply::LoggedIn(other)));
     assert!(s.outbox.is_empty());
     assert!(
         fx.iter()

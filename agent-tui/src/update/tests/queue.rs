@@ -35,11 +35,17 @@ fn enter_opens_the_chat_and_loads_history_and_customer() {
     let fx = press(&mut s, "enter");
     assert_eq!(s.open_chat.as_deref(), Some("c1"));
     assert_eq!(s.focus, Pane::Chat);
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadMessages {
-        chat_id: "c1".into(),
-        before_seq: None
-    })));
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadCustomer("cu-c1".into()))));
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages {
+            chat_id: "c1".into(),
+            before_seq: None
+        })))
+    );
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Directory(DirectoryCmd::LoadCustomer(
+            "cu-c1".into()
+        ))))
+    );
     assert_eq!(s.chats["c1"].history, History::Loading);
 }
 
@@ -79,7 +85,7 @@ fn search_filters_the_queue_and_esc_clears_it() {
     assert_eq!(s.open_chat.as_deref(), Some("c1"));
     assert!(
         fx.iter()
-            .any(|e| matches!(e, Effect::Net(NetCmd::LoadMessages { .. })))
+            .any(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages { .. }))))
     );
     press(&mut s, "1 esc");
     assert!(!s.queue.filter.is_active());
@@ -90,12 +96,12 @@ fn stale_queue_entries_are_refetched_after_a_reload() {
     let mut s = three_chats();
     let fx = net(
         &mut s,
-        NetEvent::ChatsLoaded {
+        NetEvent::Chats(ChatReply::ListLoaded {
             status: ChatStatus::Waiting,
             chats: vec![chat("c2", "Kenji Watanabe", ChatStatus::Waiting, None)],
-        },
+        }),
     );
-    assert!(fx.contains(&Effect::Net(NetCmd::LoadChat("c1".into()))));
+    assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Load("c1".into())))));
 }
 
 #[test]
@@ -104,17 +110,21 @@ fn status_picker_sets_presence_and_next_unread_jumps() {
     press(&mut s, "s");
     type_text(&mut s, "dnd");
     let fx = press(&mut s, "enter");
-    assert!(fx.contains(&Effect::Net(NetCmd::Presence(AgentStatus::Dnd))));
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Directory(DirectoryCmd::Presence(
+            AgentStatus::Dnd
+        ))))
+    );
     let mut me = agent("me", "Maya Chen", AgentStatus::Dnd, 1);
     me.role = Role::Supervisor;
-    net(&mut s, NetEvent::PresenceSet(me));
+    net(&mut s, NetEvent::Directory(DirectoryReply::PresenceSet(me)));
     assert_eq!(s.me().unwrap().status, AgentStatus::Dnd);
     assert!(s.flash.as_ref().unwrap().text.contains("dnd"));
     // Next unread: only c2 has unread messages.
     let mut c = chat("c2", "Kenji Watanabe", ChatStatus::Waiting, None);
     c.created_at = T0 - Duration::minutes(3);
     c.unread_count = 2;
-    net(&mut s, NetEvent::ChatLoaded(c));
+    net(&mut s, NetEvent::Chats(ChatReply::Loaded(c)));
     press(&mut s, "u");
     assert_eq!(s.open_chat.as_deref(), Some("c2"));
 }

@@ -14,17 +14,17 @@ fn login_form_submits_and_shows_the_server_answer() {
     let fx = press(&mut s, "enter");
     assert_eq!(
         fx,
-        vec![Effect::Net(NetCmd::Login {
+        vec![Effect::Net(NetCmd::Session(SessionCmd::Login {
             server: "http://panel.test".into(),
             email: "maya@example.com".into(),
             password: "secret pass".into(),
             remember: true
-        })]
+        }))]
     );
     assert!(s.login.busy);
     net(
         &mut s,
-        NetEvent::LoginFailed("wrong e-mail or password".into()),
+        NetEvent::Session(SessionReply::LoginFailed("wrong e-mail or password".into())),
     );
     assert_eq!(s.login.error.as_deref(), Some("wrong e-mail or password"));
     assert!(!s.login.busy);
@@ -34,12 +34,17 @@ fn login_form_submits_and_shows_the_server_answer() {
         agent: agent("me", "Maya Chen", AgentStatus::Online, 0),
         expires_at: None,
     };
-    let fx = net(&mut s, NetEvent::LoggedIn(session.clone()));
+    let fx = net(
+        &mut s,
+        NetEvent::Session(SessionReply::LoggedIn(session.clone())),
+    );
     assert!(fx.contains(&Effect::SaveSession(session)));
-    assert!(fx.contains(&Effect::Net(NetCmd::Connect {
-        server: "http://panel.test".into(),
-        token: "tok2".into()
-    })));
+    assert!(
+        fx.contains(&Effect::Net(NetCmd::Session(SessionCmd::Connect {
+            server: "http://panel.test".into(),
+            token: "tok2".into()
+        })))
+    );
     assert_eq!(s.mode, Mode::Normal);
     assert!(s.login.password.is_empty(), "the password is not kept");
 }
@@ -109,11 +114,13 @@ fn every_action_applies_in_normal_mode_without_surprises() {
                 "http://panel.test/api/v1/chats/c3/transcript?format=text".into()
             ))),
             crate::action::Action::Refresh => {
-                assert!(fx.contains(&Effect::Net(NetCmd::LoadAgents)));
-                assert!(fx.contains(&Effect::Net(NetCmd::LoadMessages {
-                    chat_id: "c3".into(),
-                    before_seq: None
-                })));
+                assert!(fx.contains(&Effect::Net(NetCmd::Directory(DirectoryCmd::LoadAgents))));
+                assert!(
+                    fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages {
+                        chat_id: "c3".into(),
+                        before_seq: None
+                    })))
+                );
             }
             crate::action::Action::SetStatus => assert_eq!(s.mode, Mode::Picker),
             crate::action::Action::Export => assert_eq!(s.command.input, "export "),
