@@ -12,7 +12,7 @@ use super::{Theme, centered, clear, overlay_block};
 use crate::state::State;
 
 pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
-    let Some(p) = &state.canned_picker else {
+    let Some(p) = &state.chats.canned_picker else {
         return;
     };
     let visible = state.canned_visible();
@@ -26,7 +26,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
     let iw = inner.width as usize;
     let ih = inner.height as usize;
 
-    let count = format!("  {} of {}", visible.len(), state.canned.len());
+    let count = format!("  {} of {}", visible.len(), state.chats.canned.len());
     let mut lines = vec![if p.browsing {
         Line::from(vec![
             Span::styled("/ ", t.dim),
@@ -43,7 +43,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         ])
     }];
 
-    if state.canned.is_empty() {
+    if state.chats.canned.is_empty() {
         lines.push(Line::from(Span::styled(
             "  No canned responses yet. Write one in the composer, then",
             t.dim,
@@ -96,6 +96,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         return;
     };
     let who = state
+        .chats
         .open_entry()
         .map(|e| format!(" Preview for {} ", e.chat.customer.name))
         .unwrap_or_else(|| " Preview ".to_owned());

@@ -19,8 +19,8 @@ use crate::state::{ChatEntry, History, OutboxItem, OutboxStatus, Pane, State};
 const GROUP_GAP: Duration = Duration::minutes(5);
 
 pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
-    let focused = state.focus == Pane::Chat;
-    let Some(e) = state.open_entry() else {
+    let focused = state.chats.focus == Pane::Chat;
+    let Some(e) = state.chats.open_entry() else {
         let block = pane_block(t, "Chat".into(), focused);
         let inner = block.inner(area);
         f.render_widget(block, area);
@@ -286,12 +286,12 @@ fn render_history(state: &State, t: &Theme, e: &ChatEntry, f: &mut Frame, area: 
     if h == 0 || w < 4 {
         return;
     }
-    let scroll = state.chat_scroll.from_bottom;
+    let scroll = state.chats.chat_scroll.from_bottom;
     let need = scroll.saturating_add(h);
     // Newest first, stopping once the window is covered: a 10,000-message chat costs
     // only what is on screen.
     let mut rev: Vec<Line> = Vec::with_capacity(need.min(4096));
-    let pending: Vec<&OutboxItem> = state.outbox_for(&e.chat.id).collect();
+    let pending: Vec<&OutboxItem> = state.chats.outbox_for(&e.chat.id).collect();
     for o in pending.iter().rev() {
         let mut ls = outbox_lines(state, t, o, w);
         ls.insert(0, Line::default());
@@ -342,7 +342,7 @@ fn render_history(state: &State, t: &Theme, e: &ChatEntry, f: &mut Frame, area: 
         .rev()
         .collect();
     if scroll > 0 {
-        let unseen = state.chat_scroll.unseen;
+        let unseen = state.chats.chat_scroll.unseen;
         let text = if unseen > 0 {
             format!("↓ {unseen} new message(s) below — G jumps to them")
         } else {

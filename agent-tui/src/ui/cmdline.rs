@@ -30,7 +30,10 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
             .contains(&word);
             if cl.completions.len() <= 1
                 && targets_chat
-                && let Some(e) = state.target_chat().and_then(|id| state.chats.get(&id))
+                && let Some(e) = state
+                    .chats
+                    .target_chat()
+                    .and_then(|id| state.chats.entries.get(&id))
             {
                 let used = width(&cl.input) + 3;
                 spans.push(Span::styled(
@@ -65,9 +68,9 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         }
         Mode::Search => Line::from(vec![
             Span::styled("/", t.accent),
-            Span::raw(state.queue.filter.text.clone()),
+            Span::raw(state.chats.queue.filter.text.clone()),
             Span::styled("█", t.accent),
-            Span::styled(format!("  {} match(es)", state.queue.len()), t.dim),
+            Span::styled(format!("  {} match(es)", state.chats.queue.len()), t.dim),
         ]),
         _ => {
             if !state.pending_keys.is_empty() {

@@ -17,15 +17,15 @@ use crate::state::{ChatEntry, ComposeKind, Mode, State};
 /// Rows for the composer: its text plus the frame, between 3 and 8, and never more
 /// than half the pane.
 pub fn height(state: &State, avail: u16) -> u16 {
-    let lines = state.composer.textarea.lines().len() as u16;
+    let lines = state.chats.composer.textarea.lines().len() as u16;
     (lines + 2).clamp(3, 8).min((avail / 2).max(3))
 }
 
 /// The files staged for (and uploading to) the open chat's next message, as one
 /// line of chips above the composer; `None` when there are none.
 pub fn chips_line(state: &State, t: &Theme, chat_id: &str, w: usize) -> Option<Line<'static>> {
-    let staged = state.composer.staged_for(chat_id);
-    let uploading: Vec<&str> = state.composer.uploading_for(chat_id).collect();
+    let staged = state.chats.composer.staged_for(chat_id);
+    let uploading: Vec<&str> = state.chats.composer.uploading_for(chat_id).collect();
     if staged.is_empty() && uploading.is_empty() {
         return None;
     }
@@ -68,7 +68,7 @@ pub fn send_keys(state: &State) -> String {
 
 pub fn render(state: &State, t: &Theme, e: &ChatEntry, f: &mut Frame, area: Rect) {
     let insert = state.mode == Mode::Insert;
-    let kind = state.composer.kind;
+    let kind = state.chats.composer.kind;
     let (label, style, border) = match kind {
         ComposeKind::Reply => (
             format!(" ✍ REPLY to {} ", truncate(&e.chat.customer.name, 24)),
@@ -99,7 +99,7 @@ pub fn render(state: &State, t: &Theme, e: &ChatEntry, f: &mut Frame, area: Rect
         .title_bottom(Line::from(Span::styled(right, t.dim)).right_aligned());
     let inner = block.inner(area);
     f.render_widget(block, area);
-    if state.composer.is_empty() && state.composer.textarea.lines().len() <= 1 {
+    if state.chats.composer.is_empty() && state.chats.composer.textarea.lines().len() <= 1 {
         let hint = if insert {
             match kind {
                 ComposeKind::Reply => "Type a reply · Enter = new line".to_owned(),
@@ -118,5 +118,5 @@ pub fn render(state: &State, t: &Theme, e: &ChatEntry, f: &mut Frame, area: Rect
         f.render_widget(Paragraph::new(Line::from(spans)), inner);
         return;
     }
-    f.render_widget(&state.composer.textarea, inner);
+    f.render_widget(&state.chats.composer.textarea, inner);
 }

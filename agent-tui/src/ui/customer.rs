@@ -13,11 +13,11 @@ use super::{Theme, pane_block};
 use crate::state::{Pane, State};
 
 pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
-    let focused = state.focus == Pane::Customer;
+    let focused = state.chats.focus == Pane::Customer;
     let block = pane_block(t, "Customer".into(), focused);
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let Some(e) = state.open_entry() else {
+    let Some(e) = state.chats.open_entry() else {
         f.render_widget(
             Paragraph::new(Line::from(Span::styled(
                 "Open a chat to see the customer.",
@@ -28,7 +28,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         );
         return;
     };
-    let profile = state.customers.get(&e.chat.customer.id);
+    let profile = state.directory.customers.get(&e.chat.customer.id);
     let c = profile.map_or(&e.chat.customer, |p| &p.customer);
     let label = |k: &str| Span::styled(format!("{k:<9}"), t.dim);
     let val = |v: Option<&String>| match v {
@@ -124,7 +124,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
     f.render_widget(
         Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .scroll((state.customer_scroll.min(200), 0)),
+            .scroll((state.chats.customer_scroll.min(200), 0)),
         inner,
     );
 }

@@ -49,7 +49,7 @@ pub fn render(state: &State, f: &mut Frame) {
         let [tabs, pane] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(body);
         render_tabs(state, &t, f, tabs);
-        render_pane(state, &t, f, pane, state.focus);
+        render_pane(state, &t, f, pane, state.chats.focus);
     } else {
         let queue_w = if area.width >= 150 { 40 } else { 32 };
         let customer_w = if area.width >= 150 { 36 } else { 28 };
@@ -86,14 +86,14 @@ fn render_tabs(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
     for (i, p) in Pane::ALL.iter().enumerate() {
         let label = format!(" {} {} ", i + 1, p.title());
-        if *p == state.focus {
+        if *p == state.chats.focus {
             spans.push(Span::styled(format!("[{}]", label.trim()), t.mode));
         } else {
             spans.push(Span::styled(label, t.dim));
         }
         spans.push(Span::raw(" "));
     }
-    let hint = if let Some(e) = state.open_entry() {
+    let hint = if let Some(e) = state.chats.open_entry() {
         format!(" Tab/h/l switch · chat: {}", e.chat.customer.name)
     } else {
         " Tab/h/l switch".to_owned()

@@ -20,7 +20,7 @@ enum Row<'a> {
 }
 
 pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
-    let focused = state.focus == Pane::Queue;
+    let focused = state.chats.focus == Pane::Queue;
     let block = pane_block(t, "Queue".into(), focused);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -30,7 +30,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         return;
     }
     // Where every row sits, without formatting any: 1,000 chats stay cheap.
-    let q = &state.queue;
+    let q = &state.chats.queue;
     let mut selected_line = 0usize;
     let mut total = 0usize;
     for s in Section::ALL {
@@ -81,7 +81,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
             if line >= offset + h {
                 break 'outer;
             }
-            let Some(e) = state.chats.get(id) else {
+            let Some(e) = state.chats.entries.get(id) else {
                 line += 2;
                 continue;
             };
@@ -104,7 +104,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
 }
 
 fn row_line<'a>(state: &State, t: &Theme, r: Row<'_>, w: usize, focused: bool) -> Line<'a> {
-    let q = &state.queue;
+    let q = &state.chats.queue;
     match r {
         Row::Header(s) => {
             let idx = match s {
@@ -138,7 +138,7 @@ fn row_line<'a>(state: &State, t: &Theme, r: Row<'_>, w: usize, focused: bool) -
                 (_, ChatStatus::Active) => "●",
                 (_, ChatStatus::Closed) => "✓",
             };
-            let open = state.open_chat.as_deref() == Some(c.id.as_str());
+            let open = state.chats.open_chat.as_deref() == Some(c.id.as_str());
             let dept = state.department_name(&c.department_id).unwrap_or("");
             let when = match c.status {
                 ChatStatus::Waiting => fmt_wait(state.now - e.waiting_since),

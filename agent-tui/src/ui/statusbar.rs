@@ -70,7 +70,11 @@ pub fn hints(state: &State) -> Vec<String> {
             Some("esc cancel".into()),
         ],
         Mode::Canned => {
-            let browsing = state.canned_picker.as_ref().is_some_and(|p| p.browsing);
+            let browsing = state
+                .chats
+                .canned_picker
+                .as_ref()
+                .is_some_and(|p| p.browsing);
             let ctx = if browsing {
                 KeyContext::CannedBrowse
             } else {
@@ -91,7 +95,7 @@ pub fn hints(state: &State) -> Vec<String> {
         }
         Mode::Help => vec![Some("j/k scroll".into()), Some("esc close".into())],
         Mode::Login => vec![],
-        Mode::Normal => match state.focus {
+        Mode::Normal => match state.chats.focus {
             Pane::Queue => vec![
                 hint(state, n, Action::Open, "open"),
                 hint(state, n, Action::Claim, "claim"),
@@ -124,10 +128,10 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         ConnState::Connecting { .. } => t.bar.patch(t.warn),
         _ => t.bar.patch(t.error),
     };
-    let waiting = state.queue.totals[0];
-    let mine = state.queue.totals[1];
-    let unsent = state.outbox.iter().filter(|o| !o.is_failed()).count();
-    let failed = state.outbox.iter().filter(|o| o.is_failed()).count();
+    let waiting = state.chats.queue.totals[0];
+    let mine = state.chats.queue.totals[1];
+    let unsent = state.chats.outbox.iter().filter(|o| !o.is_failed()).count();
+    let failed = state.chats.outbox.iter().filter(|o| o.is_failed()).count();
     let mut left = vec![
         Span::styled(format!(" {conn} "), conn_style),
         Span::styled(format!("│ waiting {waiting} · mine {mine} "), t.bar),

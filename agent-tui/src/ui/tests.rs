@@ -42,7 +42,7 @@ fn snap(name: &str, s: &State, narrow_focus: Pane) {
     insta::assert_snapshot!(format!("{name}_160x48"), draw(&wide, 160, 48).backend());
     let mut narrow = s.clone();
     narrow.width = 80;
-    narrow.focus = narrow_focus;
+    narrow.chats.focus = narrow_focus;
     insta::assert_snapshot!(format!("{name}_80x24"), draw(&narrow, 80, 24).backend());
 }
 
@@ -121,7 +121,7 @@ fn busy() -> State {
             chats: vec![closed],
         }),
     );
-    s.queue.selected = Some("m1".into());
+    s.chats.queue.selected = Some("m1".into());
     press(&mut s, "enter");
     let mut msgs = vec![
         message(
@@ -184,7 +184,7 @@ fn busy() -> State {
             }],
         })),
     );
-    s.outbox.push(OutboxItem {
+    s.chats.outbox.push(OutboxItem {
         client_msg_id: "o1".into(),
         chat_id: "m1".into(),
         body: "The refund takes 3–5 working days.".into(),
@@ -193,7 +193,7 @@ fn busy() -> State {
         created_at: T0,
         status: OutboxStatus::Sending,
     });
-    s.outbox.push(OutboxItem {
+    s.chats.outbox.push(OutboxItem {
         client_msg_id: "o2".into(),
         chat_id: "m1".into(),
         body: "x".repeat(30),
@@ -204,7 +204,7 @@ fn busy() -> State {
             reason: "body is too long".into(),
         },
     });
-    s.chats.get_mut("m1").unwrap().customer_typing_until = Some(T0 + Duration::seconds(5));
+    s.chats.entries.get_mut("m1").unwrap().customer_typing_until = Some(T0 + Duration::seconds(5));
     s.flash = None;
     s
 }
@@ -232,9 +232,9 @@ fn login_screen() {
 #[test]
 fn queue_without_an_open_chat() {
     let mut s = busy();
-    s.open_chat = None;
-    s.focus = Pane::Queue;
-    s.queue.selected = Some("w2".into());
+    s.chats.open_chat = None;
+    s.chats.focus = Pane::Queue;
+    s.chats.queue.selected = Some("w2".into());
     snap("queue", &s, Pane::Queue);
 }
 
@@ -353,7 +353,7 @@ fn canned_picker_with_preview() {
     // Browsing, and an empty list, render too.
     press(&mut s, "tab");
     assert!(screen_text(&draw(&s, 80, 24)).contains("browsing"));
-    s.canned.clear();
+    s.chats.canned.clear();
     let text = screen_text(&draw(&s, 160, 48));
     assert!(text.contains(":canned add <shortcut> <title…>"), "{text}");
 }
@@ -398,7 +398,7 @@ fn offline_with_unsent_and_scrolled_up() {
     assert!(!text.contains("new message(s) below"));
     let mut narrow = s.clone();
     narrow.width = 80;
-    narrow.focus = Pane::Chat;
+    narrow.chats.focus = Pane::Chat;
     let small = screen_text(&draw(&narrow, 80, 24));
     assert!(small.contains("1 new message(s) below"), "{small}");
     assert!(text.contains("◷ pending — sent when back online"));
@@ -410,7 +410,7 @@ fn reconnecting_and_signed_out_bars() {
     s.conn.state = ConnState::Connecting { attempt: 3 };
     let text = screen_text(&draw(&s, 160, 48));
     assert!(text.contains("◌ reconnecting (try 3)"));
-    let c = s.chats["m1"].chat.clone();
+    let c = s.chats.entries["m1"].chat.clone();
     net(
         &mut s,
         NetEvent::Chats(ChatReply::ActionDone {
@@ -485,7 +485,7 @@ fn hostile_text_from_the_network_renders_inert() {
     for (w, h) in [(160, 48), (80, 24)] {
         let mut st = s.clone();
         st.width = w;
-        st.focus = Pane::Chat;
+        st.chats.focus = Pane::Chat;
         let t = draw(&st, w, h);
         let text = screen_text(&t);
         for c in text.chars() {
@@ -564,17 +564,19 @@ fn staged_files_show_as_chips_above_the_composer() {
         size,
         url: format!("/api/v1/attachments/{id}"),
     };
-    s.composer
+    s.chats
+        .composer
         .staged
         .insert("m1".into(), vec![file("a1", "report.pdf", 120 * 1024)]);
-    s.composer
+    s.chats
+        .composer
         .uploading
         .push(("m1".into(), "~/photos/receipt.png".into()));
     press(&mut s, "i");
     type_text(&mut s, "Here is the report.");
     let mut narrow = s.clone();
     narrow.width = 80;
-    narrow.focus = Pane::Chat;
+    narrow.chats.focus = Pane::Chat;
     let term = draw(&narrow, 80, 24);
     let text = screen_text(&term);
     // The clip is two columns wide: the buffer holds a blank for its second one.
@@ -582,8 +584,8 @@ fn staged_files_show_as_chips_above_the_composer() {
     assert!(text.contains("⇡ receipt.png uploading…"), "{text}");
     insta::assert_snapshot!("composer_attachment_80x24", term.backend());
     // Another chat shows none of them.
-    s.composer.staged.clear();
-    s.composer.uploading.clear();
+    s.chats.composer.staged.clear();
+    s.chats.composer.uploading.clear();
     let text = screen_text(&draw(&s, 160, 48));
     assert!(!text.contains("📎"), "{text}");
 }

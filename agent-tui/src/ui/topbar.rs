@@ -18,7 +18,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         ),
         Span::styled("│ Chats ", t.bar),
     ];
-    let q = &state.queue;
+    let q = &state.chats.queue;
     if q.filter.is_active() {
         let mut parts = Vec::new();
         if !q.filter.text.is_empty() {
@@ -35,7 +35,7 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
             t.bar,
         ));
     }
-    let unseen = state.unseen_notifications();
+    let unseen = state.notifications.unread();
     let notif = if unseen > 0 {
         format!(" ⚑ {unseen} new ")
     } else {

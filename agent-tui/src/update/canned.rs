@@ -17,22 +17,22 @@ use crate::state::{CannedPicker, FlashLevel, Mode, State};
 /// otherwise just the character.
 pub(crate) fn trigger(state: &mut State, fx: &mut Vec<Effect>) {
     if state.mode == Mode::Insert {
-        state.composer.textarea.insert_char('/');
-        if state.composer.text() == "/" {
+        state.chats.composer.textarea.insert_char('/');
+        if state.chats.composer.text() == "/" {
             open(state, true);
         } else {
             typed(state, fx);
         }
         return;
     }
-    begin_compose(state, state.composer.kind, fx);
+    begin_compose(state, state.chats.composer.kind, fx);
     if state.mode == Mode::Insert {
         open(state, false);
     }
 }
 
 fn open(state: &mut State, slash: bool) {
-    state.canned_picker = Some(CannedPicker {
+    state.chats.canned_picker = Some(CannedPicker {
         slash,
         ..CannedPicker::default()
     });
@@ -41,11 +41,11 @@ fn open(state: &mut State, slash: bool) {
 
 /// Leaves the picker for the composer; with `drop_slash`, the `/` that opened it goes.
 fn close(state: &mut State, drop_slash: bool) {
-    if let Some(p) = state.canned_picker.take()
+    if let Some(p) = state.chats.canned_picker.take()
         && p.slash
         && drop_slash
     {
-        state.composer.textarea.delete_char();
+        state.chats.composer.textarea.delete_char();
     }
     state.mode = Mode::Insert;
 }
@@ -58,7 +58,7 @@ fn insert(state: &mut State, fx: &mut Vec<Effect>) {
     };
     let text = state.canned_text(&c);
     close(state, true);
-    state.composer.textarea.insert_str(&text);
+    state.chats.composer.textarea.insert_str(&text);
     typed(state, fx);
     let missing: Vec<String> = VARIABLES
         .iter()
@@ -86,7 +86,7 @@ fn insert(state: &mut State, fx: &mut Vec<Effect>) {
 
 fn move_selection(state: &mut State, a: Action) {
     let n = state.canned_visible().len();
-    let Some(p) = &mut state.canned_picker else {
+    let Some(p) = &mut state.chats.canned_picker else {
         return;
     };
     if n == 0 {
@@ -116,7 +116,7 @@ pub(crate) fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         Action::Open | Action::Send => insert(state, fx),
         Action::Normal => close(state, false),
         Action::CannedBrowse => {
-            if let Some(p) = &mut state.canned_picker {
+            if let Some(p) = &mut state.chats.canned_picker {
                 p.browsing = !p.browsing;
             }
         }
@@ -125,14 +125,14 @@ pub(crate) fn on_action(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
 }
 
 fn set_query(state: &mut State, f: impl FnOnce(&mut String)) {
-    if let Some(p) = &mut state.canned_picker {
+    if let Some(p) = &mut state.chats.canned_picker {
         f(&mut p.query);
         p.selected = 0;
     }
 }
 
 pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
-    let Some(p) = &state.canned_picker else {
+    let Some(p) = &state.chats.canned_picker else {
         state.mode = Mode::Insert;
         return;
     };
@@ -164,7 +164,7 @@ pub(crate) fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
         }),
         KeyCode::Char('u') if ctrl => set_query(state, String::clear),
         KeyCode::Char(c) if !ctrl => {
-            if let Some(p) = &mut state.canned_picker {
+            if let Some(p) = &mut state.chats.canned_picker {
                 // Typing while browsing goes back to the search.
                 p.browsing = false;
             }
@@ -207,7 +207,7 @@ pub(crate) fn command(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
                     return;
                 }
             };
-            let body = state.composer.text();
+            let body = state.chats.composer.text();
             if body.trim().is_empty() {
                 flash(
                     state,
@@ -244,6 +244,7 @@ pub(crate) fn command(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
             let me = state.my_id().unwrap_or_default().to_owned();
             // The agent's own response first: it is the one `/shortcut` means to them.
             let found = state
+                .chats
                 .canned
                 .iter()
                 .filter(|c| c.shortcut == shortcut)
@@ -275,6 +276,7 @@ pub(crate) fn command(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
 pub(crate) fn complete(state: &State, arg: &str) -> (String, Vec<String>) {
     if let Some(s) = arg.strip_prefix("rm ") {
         let mut v: Vec<String> = state
+            .chats
             .canned
             .iter()
             .map(|c| c.shortcut.clone())
@@ -295,9 +297,9 @@ pub(crate) fn complete(state: &State, arg: &str) -> (String, Vec<String>) {
 pub(crate) fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
     match ev {
         NetEvent::Canned(CannedReply::Loaded(list)) => {
-            state.canned = list;
+            state.chats.canned = list;
             let n = state.canned_visible().len();
-            if let Some(p) = &mut state.canned_picker {
+            if let Some(p) = &mut state.chats.canned_picker {
                 p.selected = p.selected.min(n.saturating_sub(1));
             }
         }

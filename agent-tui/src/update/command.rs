@@ -65,7 +65,7 @@ pub const COMMANDS: &[(&str, &str, &str)] = &[
 ];
 
 fn chat_or_flash(state: &mut State) -> Option<String> {
-    let id = state.target_chat();
+    let id = state.chats.target_chat();
     if id.is_none() {
         flash(state, FlashLevel::Warn, "No chat selected");
     }
@@ -90,6 +90,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             let q = rest.to_lowercase();
             let me = state.my_id().map(str::to_owned);
             let mut agents: Vec<_> = state
+                .directory
                 .agents
                 .iter()
                 .filter(|a| Some(&a.id) != me.as_ref())
@@ -98,6 +99,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
                 .collect();
             if agents.is_empty() {
                 agents = state
+                    .directory
                     .agents
                     .iter()
                     .filter(|a| Some(&a.id) != me.as_ref())
@@ -108,6 +110,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
                     .collect();
             }
             let depts: Vec<_> = state
+                .directory
                 .departments
                 .iter()
                 .filter(|d| d.name.to_lowercase() == q)
@@ -166,7 +169,12 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
                 );
                 return;
             }
-            let Some(chat_id) = state.open_chat.clone().or_else(|| state.target_chat()) else {
+            let Some(chat_id) = state
+                .chats
+                .open_chat
+                .clone()
+                .or_else(|| state.chats.target_chat())
+            else {
                 flash(state, FlashLevel::Warn, "Open a chat first");
                 return;
             };
@@ -213,7 +221,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             let Some(chat_id) = chat_or_flash(state) else {
                 return;
             };
-            if let Some(e) = state.chats.get(&chat_id) {
+            if let Some(e) = state.chats.entries.get(&chat_id) {
                 fx.push(
                     DirectoryCmd::Block {
                         customer_id: e.chat.customer.id.clone(),
@@ -230,6 +238,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             let path = if rest.is_empty() {
                 let name = state
                     .chats
+                    .entries
                     .get(&chat_id)
                     .map(|e| slug(&e.chat.customer.name))
                     .unwrap_or_default();
@@ -260,18 +269,19 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
             match kind {
                 "department" | "dept" => {
                     if arg.is_empty() || arg == "all" {
-                        state.queue.filter.department = None;
+                        state.chats.queue.filter.department = None;
                         flash(state, FlashLevel::Info, "Showing every department");
                         return;
                     }
                     let found = state
+                        .directory
                         .departments
                         .iter()
                         .find(|d| d.name.eq_ignore_ascii_case(arg))
                         .map(|d| (d.id.clone(), d.name.clone()));
                     match found {
                         Some((id, name)) => {
-                            state.queue.filter.department = Some(id);
+                            state.chats.queue.filter.department = Some(id);
                             flash(state, FlashLevel::Info, format!("Showing {name} only"));
                         }
                         None => flash(
@@ -282,8 +292,8 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
                     }
                 }
                 "unread" => {
-                    state.queue.filter.unread_only = !state.queue.filter.unread_only;
-                    let on = if state.queue.filter.unread_only {
+                    state.chats.queue.filter.unread_only = !state.chats.queue.filter.unread_only;
+                    let on = if state.chats.queue.filter.unread_only {
                         "Showing only chats with unread messages"
                     } else {
                         "Showing read and unread chats"
@@ -291,7 +301,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
                     flash(state, FlashLevel::Info, on);
                 }
                 "all" | "none" | "clear" | "" => {
-                    state.queue.filter = Default::default();
+                    state.chats.queue.filter = Default::default();
                     flash(state, FlashLevel::Info, "Filters cleared");
                 }
                 other => flash(
@@ -303,14 +313,14 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
         }
         "sort" => match SortOrder::parse(rest) {
             Some(o) => {
-                state.queue.sort = o;
+                state.chats.queue.sort = o;
                 flash(state, FlashLevel::Info, format!("Sorted by {}", o.as_str()));
             }
             None => flash(state, FlashLevel::Warn, "Usage: :sort wait|newest|oldest"),
         },
         "search" => {
-            state.queue.filter.text = rest.to_owned();
-            state.focus = crate::state::Pane::Queue;
+            state.chats.queue.filter.text = rest.to_owned();
+            state.chats.focus = crate::state::Pane::Queue;
         }
         "theme" => match ThemeName::parse(rest) {
             Some(t) => state.theme = t,
@@ -328,7 +338,7 @@ pub fn execute(state: &mut State, line: &str, fx: &mut Vec<Effect>) {
         "help" => apply(state, Action::Help, fx),
         "logout" => {
             super::stop_typing(state, fx);
-            state.composer.uploading.clear();
+            state.chats.composer.uploading.clear();
             fx.push(SessionCmd::Logout.into());
             fx.push(Effect::ClearSession);
             state.session = None;
@@ -353,7 +363,7 @@ fn attach(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
         flash(state, FlashLevel::Warn, "Usage: :attach <path>");
         return;
     }
-    let Some(chat_id) = state.open_chat.clone() else {
+    let Some(chat_id) = state.chats.open_chat.clone() else {
         flash(state, FlashLevel::Warn, "Open a chat first");
         return;
     };
@@ -365,8 +375,8 @@ fn attach(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
         );
         return;
     }
-    let count =
-        state.composer.staged_for(&chat_id).len() + state.composer.uploading_for(&chat_id).count();
+    let count = state.chats.composer.staged_for(&chat_id).len()
+        + state.chats.composer.uploading_for(&chat_id).count();
     if count >= MAX_ATTACHMENTS_PER_MESSAGE {
         flash(
             state,
@@ -376,6 +386,7 @@ fn attach(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
         return;
     }
     state
+        .chats
         .composer
         .uploading
         .push((chat_id.clone(), path.to_owned()));
@@ -391,9 +402,10 @@ fn attach(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
 
 fn detach(state: &mut State) {
     let removed = state
+        .chats
         .open_chat
         .clone()
-        .and_then(|id| state.composer.staged.remove(&id))
+        .and_then(|id| state.chats.composer.staged.remove(&id))
         .map_or(0, |v| v.len());
     match removed {
         0 => flash(state, FlashLevel::Info, "No files attached"),
@@ -409,6 +421,7 @@ fn detach(state: &mut State) {
 /// The open chat's files, newest message first (in each message, in its order).
 pub(crate) fn chat_files(state: &State) -> Vec<Attachment> {
     state
+        .chats
         .open_entry()
         .map(|e| {
             e.messages
@@ -422,7 +435,7 @@ pub(crate) fn chat_files(state: &State) -> Vec<Attachment> {
 
 /// `:save [n] [dir]`: the n-th file counting from the newest, into `dir`.
 fn save(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
-    if state.open_chat.is_none() {
+    if state.chats.open_chat.is_none() {
         flash(state, FlashLevel::Warn, "Open a chat first");
         return;
     }
@@ -514,11 +527,12 @@ pub fn complete(state: &State, input: &str) -> (String, Vec<String>) {
         "transfer" => {
             let me = state.my_id();
             let mut v: Vec<String> = state
+                .directory
                 .agents
                 .iter()
                 .filter(|a| Some(a.id.as_str()) != me)
                 .map(|a| a.name.clone())
-                .chain(state.departments.iter().map(|d| d.name.clone()))
+                .chain(state.directory.departments.iter().map(|d| d.name.clone()))
                 .filter(|s| starts(s))
                 .collect();
             v.dedup();
@@ -530,6 +544,7 @@ pub fn complete(state: &State, input: &str) -> (String, Vec<String>) {
                 return (
                     "filter department ".into(),
                     state
+                        .directory
                         .departments
                         .iter()
                         .map(|x| x.name.clone())
@@ -544,13 +559,15 @@ pub fn complete(state: &State, input: &str) -> (String, Vec<String>) {
                 .collect()
         }
         "untag" => state
+            .chats
             .target_chat()
-            .and_then(|id| state.chats.get(&id))
+            .and_then(|id| state.chats.entries.get(&id))
             .map(|e| e.chat.tags.iter().filter(|t| starts(t)).cloned().collect())
             .unwrap_or_default(),
         "tag" => {
             let mut v: Vec<String> = state
                 .chats
+                .entries
                 .values()
                 .flat_map(|e| e.chat.tags.iter().cloned())
                 .chain(["resolved", "escalated", "spam", "vip", "billing", "bug"].map(String::from))

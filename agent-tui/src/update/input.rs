@@ -41,7 +41,7 @@ pub fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
     let clean = shared::text::sanitize(text);
     match state.mode {
         Mode::Insert => {
-            state.composer.textarea.insert_str(clean.as_ref());
+            state.chats.composer.textarea.insert_str(clean.as_ref());
             typed(state, fx);
         }
         Mode::Command => state
@@ -50,6 +50,7 @@ pub fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
             .push_str(&shared::text::sanitize_line(&clean)),
         Mode::Search => {
             state
+                .chats
                 .queue
                 .filter
                 .text
@@ -118,9 +119,9 @@ fn insert_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
         apply(state, a, fx);
         return;
     }
-    let before = state.composer.textarea.lines().len();
-    let changed = state.composer.textarea.input(ev);
-    if changed || state.composer.textarea.lines().len() != before {
+    let before = state.chats.composer.textarea.lines().len();
+    let changed = state.chats.composer.textarea.input(ev);
+    if changed || state.chats.composer.textarea.lines().len() != before {
         typed(state, fx);
     }
 }
@@ -246,18 +247,18 @@ fn search_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
     let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
     match ev.code {
         KeyCode::Esc => {
-            state.queue.filter.text.clear();
+            state.chats.queue.filter.text.clear();
             state.mode = Mode::Normal;
         }
         KeyCode::Enter => {
             state.mode = Mode::Normal;
-            if let Some(id) = state.queue.selected.clone() {
+            if let Some(id) = state.chats.queue.selected.clone() {
                 super::open_chat(state, &id, fx);
-                state.focus = crate::state::Pane::Chat;
+                state.chats.focus = crate::state::Pane::Chat;
             }
         }
         KeyCode::Backspace => {
-            let was_empty = state.queue.filter.text.pop().is_none();
+            let was_empty = state.chats.queue.filter.text.pop().is_none();
             if was_empty {
                 state.mode = Mode::Normal;
             }
@@ -266,12 +267,13 @@ fn search_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
         KeyCode::Up => apply(state, Action::MoveUp, fx),
         KeyCode::Char('n' | 'j') if ctrl => apply(state, Action::MoveDown, fx),
         KeyCode::Char('p' | 'k') if ctrl => apply(state, Action::MoveUp, fx),
-        KeyCode::Char('u') if ctrl => state.queue.filter.text.clear(),
+        KeyCode::Char('u') if ctrl => state.chats.queue.filter.text.clear(),
         KeyCode::Char(c)
             if !ctrl
-                && state.queue.filter.text.chars().count() < shared::limits::MAX_SEARCH_CHARS =>
+                && state.chats.queue.filter.text.chars().count()
+                    < shared::limits::MAX_SEARCH_CHARS =>
         {
-            state.queue.filter.text.push(c);
+            state.chats.queue.filter.text.push(c);
         }
         _ => {}
     }

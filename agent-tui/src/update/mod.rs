@@ -33,7 +33,7 @@ pub const PAGE: usize = 10;
 
 /// Sets up the state from what is on disk and says what to do first.
 pub fn start(state: &mut State, session: Option<Session>, outbox: Vec<OutboxItem>) -> Vec<Effect> {
-    state.outbox = outbox;
+    state.chats.outbox = outbox;
     let mut fx = Vec::new();
     match session {
         Some(s) => {
@@ -47,7 +47,7 @@ pub fn start(state: &mut State, session: Option<Session>, outbox: Vec<OutboxItem
                 }
                 .into(),
             );
-            state.outbox_agent = Some(s.agent.id.clone());
+            state.chats.outbox_agent = Some(s.agent.id.clone());
             state.session = Some(s);
             state.mode = Mode::Normal;
             load_all(&mut fx);
@@ -75,7 +75,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
 /// Recomputes the queue view from the chats (after any change to them).
 pub fn rebuild(state: &mut State) {
     let me = state.session.as_ref().map(|s| s.agent.id.clone());
-    state.queue.rebuild(&state.chats, me.as_deref());
+    state
+        .chats
+        .queue
+        .rebuild(&state.chats.entries, me.as_deref());
 }
 
 pub(crate) fn load_all(fx: &mut Vec<Effect>) {
@@ -97,15 +100,16 @@ pub(crate) fn flash(state: &mut State, level: FlashLevel, text: impl Into<String
 
 fn tick(state: &mut State, now: OffsetDateTime, fx: &mut Vec<Effect>) {
     state.now = now;
-    if state.composer.typing_on
+    if state.chats.composer.typing_on
         && state
+            .chats
             .composer
             .last_input_at
             .is_none_or(|t| now - t >= TYPING_IDLE)
     {
         stop_typing(state, fx);
     }
-    for e in state.chats.values_mut() {
+    for e in state.chats.entries.values_mut() {
         if e.customer_typing_until.is_some_and(|t| t <= now) {
             e.customer_typing_until = None;
         }
@@ -128,7 +132,7 @@ fn tick(state: &mut State, now: OffsetDateTime, fx: &mut Vec<Effect>) {
 
 /// Emits every pending outbox item, oldest first.
 pub(crate) fn flush_outbox(state: &mut State, fx: &mut Vec<Effect>) {
-    for item in &mut state.outbox {
+    for item in &mut state.chats.outbox {
         if item.status == OutboxStatus::Pending {
             item.status = OutboxStatus::Sending;
             fx.push(ChatCmd::Send(item.clone()).into());
@@ -138,12 +142,12 @@ pub(crate) fn flush_outbox(state: &mut State, fx: &mut Vec<Effect>) {
 
 pub(crate) fn save_outbox(state: &State, fx: &mut Vec<Effect>) {
     fx.retain(|e| !matches!(e, Effect::SaveOutbox(_)));
-    fx.push(Effect::SaveOutbox(state.outbox.clone()));
+    fx.push(Effect::SaveOutbox(state.chats.outbox.clone()));
 }
 
 pub(crate) fn stop_typing(state: &mut State, fx: &mut Vec<Effect>) {
-    if state.composer.typing_on {
-        if let Some(chat_id) = state.composer.typing_chat.take() {
+    if state.chats.composer.typing_on {
+        if let Some(chat_id) = state.chats.composer.typing_chat.take() {
             fx.push(
                 ChatCmd::Typing {
                     chat_id,
@@ -152,8 +156,8 @@ pub(crate) fn stop_typing(state: &mut State, fx: &mut Vec<Effect>) {
                 .into(),
             );
         }
-        state.composer.typing_on = false;
-        state.composer.typing_sent_at = None;
+        state.chats.composer.typing_on = false;
+        state.chats.composer.typing_sent_at = None;
     }
 }
 
@@ -161,19 +165,20 @@ pub(crate) fn stop_typing(state: &mut State, fx: &mut Vec<Effect>) {
 /// Notes are internal, so writing one never shows the visitor "typing".
 pub(crate) fn typed(state: &mut State, fx: &mut Vec<Effect>) {
     let now = state.now;
-    state.composer.last_input_at = Some(now);
-    let Some(chat_id) = state.open_chat.clone() else {
+    state.chats.composer.last_input_at = Some(now);
+    let Some(chat_id) = state.chats.open_chat.clone() else {
         return;
     };
-    if state.composer.kind == ComposeKind::Note || state.composer.is_empty() {
+    if state.chats.composer.kind == ComposeKind::Note || state.chats.composer.is_empty() {
         stop_typing(state, fx);
         return;
     }
-    if state.composer.typing_chat.as_ref() != Some(&chat_id) {
+    if state.chats.composer.typing_chat.as_ref() != Some(&chat_id) {
         stop_typing(state, fx);
     }
-    let due = !state.composer.typing_on
+    let due = !state.chats.composer.typing_on
         || state
+            .chats
             .composer
             .typing_sent_at
             .is_none_or(|t| now - t >= TYPING_THROTTLE);
@@ -185,9 +190,9 @@ pub(crate) fn typed(state: &mut State, fx: &mut Vec<Effect>) {
             }
             .into(),
         );
-        state.composer.typing_on = true;
-        state.composer.typing_chat = Some(chat_id);
-        state.composer.typing_sent_at = Some(now);
+        state.chats.composer.typing_on = true;
+        state.chats.composer.typing_chat = Some(chat_id);
+        state.chats.composer.typing_sent_at = Some(now);
     }
 }
 
@@ -197,10 +202,10 @@ pub(crate) fn mark_read(state: &mut State, fx: &mut Vec<Effect>) {
         return;
     }
     let me = state.my_id().map(str::to_owned);
-    let Some(id) = state.open_chat.clone() else {
+    let Some(id) = state.chats.open_chat.clone() else {
         return;
     };
-    let Some(e) = state.chats.get_mut(&id) else {
+    let Some(e) = state.chats.entries.get_mut(&id) else {
         return;
     };
     if e.chat.assignee_id.is_none() || e.chat.assignee_id != me {
@@ -217,32 +222,34 @@ pub(crate) fn mark_read(state: &mut State, fx: &mut Vec<Effect>) {
 /// Opens a chat in the chat pane: loads its history and customer, keeps the draft of
 /// the chat being left.
 pub(crate) fn open_chat(state: &mut State, id: &ChatId, fx: &mut Vec<Effect>) {
-    if state.open_chat.as_ref() != Some(id) {
+    if state.chats.open_chat.as_ref() != Some(id) {
         stop_typing(state, fx);
-        if let Some(old) = state.open_chat.take() {
-            let lines = state.composer.textarea.lines().to_vec();
-            if state.composer.is_empty() {
-                state.composer.drafts.remove(&old);
+        if let Some(old) = state.chats.open_chat.take() {
+            let lines = state.chats.composer.textarea.lines().to_vec();
+            if state.chats.composer.is_empty() {
+                state.chats.composer.drafts.remove(&old);
             } else {
                 state
+                    .chats
                     .composer
                     .drafts
-                    .insert(old, (lines, state.composer.kind));
+                    .insert(old, (lines, state.chats.composer.kind));
             }
         }
         let (lines, kind) = state
+            .chats
             .composer
             .drafts
             .remove(id)
             .unwrap_or((Vec::new(), ComposeKind::Reply));
-        state.composer.textarea = new_textarea(lines);
-        state.composer.kind = kind;
-        state.open_chat = Some(id.clone());
-        state.chat_scroll = ChatScroll::default();
-        state.customer_scroll = 0;
+        state.chats.composer.textarea = new_textarea(lines);
+        state.chats.composer.kind = kind;
+        state.chats.open_chat = Some(id.clone());
+        state.chats.chat_scroll = ChatScroll::default();
+        state.chats.customer_scroll = 0;
     }
-    state.queue.selected = Some(id.clone());
-    let Some(e) = state.chats.get_mut(id) else {
+    state.chats.queue.selected = Some(id.clone());
+    let Some(e) = state.chats.entries.get_mut(id) else {
         fx.push(ChatCmd::Load(id.clone()).into());
         return;
     };
@@ -257,7 +264,7 @@ pub(crate) fn open_chat(state: &mut State, id: &ChatId, fx: &mut Vec<Effect>) {
         );
     }
     let customer_id = e.chat.customer.id.clone();
-    if !state.customers.contains_key(&customer_id) {
+    if !state.directory.customers.contains_key(&customer_id) {
         fx.push(DirectoryCmd::LoadCustomer(customer_id).into());
     }
     mark_read(state, fx);
@@ -270,28 +277,28 @@ fn focus_order(state: &State) -> [Pane; 3] {
 
 fn move_focus(state: &mut State, delta: isize, wrap: bool) {
     let order = focus_order(state);
-    let i = state.focus.index() as isize + delta;
+    let i = state.chats.focus.index() as isize + delta;
     let n = order.len() as isize;
     let i = if wrap {
         i.rem_euclid(n)
     } else {
         i.clamp(0, n - 1)
     };
-    state.focus = order[i as usize];
+    state.chats.focus = order[i as usize];
 }
 
 fn move_selection(state: &mut State, delta: isize) {
-    let n = state.queue.len();
+    let n = state.chats.queue.len();
     if n == 0 {
         return;
     }
-    let cur = state.queue.selected_index().unwrap_or(0) as isize;
+    let cur = state.chats.queue.selected_index().unwrap_or(0) as isize;
     let next = (cur + delta).clamp(0, n as isize - 1) as usize;
-    state.queue.select_index(next);
+    state.chats.queue.select_index(next);
 }
 
 fn scroll_chat(state: &mut State, delta: isize) {
-    let s = &mut state.chat_scroll;
+    let s = &mut state.chats.chat_scroll;
     if delta > 0 {
         s.from_bottom = s.from_bottom.saturating_add(delta as usize);
     } else {
@@ -303,10 +310,10 @@ fn scroll_chat(state: &mut State, delta: isize) {
 }
 
 fn load_older(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(id) = state.open_chat.clone() else {
+    let Some(id) = state.chats.open_chat.clone() else {
         return;
     };
-    if let Some(e) = state.chats.get_mut(&id)
+    if let Some(e) = state.chats.entries.get_mut(&id)
         && e.history == (History::Loaded { complete: false })
     {
         let before = e.messages.keys().next().copied();
@@ -353,17 +360,17 @@ fn movement(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         }
         _ => {}
     }
-    match state.focus {
+    match state.chats.focus {
         Pane::Queue => match a {
             Action::MoveDown => move_selection(state, 1),
             Action::MoveUp => move_selection(state, -1),
             Action::PageDown => move_selection(state, PAGE as isize),
             Action::PageUp => move_selection(state, -(PAGE as isize)),
-            Action::Top => state.queue.select_index(0),
+            Action::Top => state.chats.queue.select_index(0),
             _ => {
-                let n = state.queue.len();
+                let n = state.chats.queue.len();
                 if n > 0 {
-                    state.queue.select_index(n - 1);
+                    state.chats.queue.select_index(n - 1);
                 }
             }
         },
@@ -374,17 +381,17 @@ fn movement(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             Action::PageDown => scroll_chat(state, -(PAGE as isize)),
             Action::PageUp => scroll_chat(state, PAGE as isize),
             Action::Top => {
-                state.chat_scroll.from_bottom = usize::MAX / 2;
+                state.chats.chat_scroll.from_bottom = usize::MAX / 2;
                 load_older(state, fx);
             }
-            _ => state.chat_scroll = ChatScroll::default(),
+            _ => state.chats.chat_scroll = ChatScroll::default(),
         },
         Pane::Customer => {
-            state.customer_scroll = match a {
-                Action::MoveDown => state.customer_scroll.saturating_add(1),
-                Action::MoveUp => state.customer_scroll.saturating_sub(1),
-                Action::PageDown => state.customer_scroll.saturating_add(PAGE as u16),
-                Action::PageUp => state.customer_scroll.saturating_sub(PAGE as u16),
+            state.chats.customer_scroll = match a {
+                Action::MoveDown => state.chats.customer_scroll.saturating_add(1),
+                Action::MoveUp => state.chats.customer_scroll.saturating_sub(1),
+                Action::PageDown => state.chats.customer_scroll.saturating_add(PAGE as u16),
+                Action::PageUp => state.chats.customer_scroll.saturating_sub(PAGE as u16),
                 Action::Top => 0,
                 _ => u16::MAX / 2,
             }
@@ -393,8 +400,8 @@ fn movement(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
 }
 
 pub(crate) fn begin_compose(state: &mut State, kind: ComposeKind, fx: &mut Vec<Effect>) {
-    if state.open_chat.is_none() {
-        match state.queue.selected.clone() {
+    if state.chats.open_chat.is_none() {
+        match state.chats.queue.selected.clone() {
             Some(id) => open_chat(state, &id, fx),
             None => {
                 flash(
@@ -406,7 +413,7 @@ pub(crate) fn begin_compose(state: &mut State, kind: ComposeKind, fx: &mut Vec<E
             }
         }
     }
-    if let Some(e) = state.open_entry()
+    if let Some(e) = state.chats.open_entry()
         && e.chat.status == ChatStatus::Closed
         && kind == ComposeKind::Reply
     {
@@ -417,26 +424,26 @@ pub(crate) fn begin_compose(state: &mut State, kind: ComposeKind, fx: &mut Vec<E
         );
         return;
     }
-    state.composer.kind = kind;
-    state.focus = Pane::Chat;
+    state.chats.composer.kind = kind;
+    state.chats.focus = Pane::Chat;
     state.mode = Mode::Insert;
-    state.chat_scroll = ChatScroll::default();
+    state.chats.chat_scroll = ChatScroll::default();
 }
 
 /// Queues the composer's text, with the files staged for the chat, in the outbox and
 /// sends it when online.
 fn send(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(chat_id) = state.open_chat.clone() else {
+    let Some(chat_id) = state.chats.open_chat.clone() else {
         flash(state, FlashLevel::Warn, "No chat is open");
         return;
     };
-    let kind = match state.composer.kind {
+    let kind = match state.chats.composer.kind {
         ComposeKind::Reply => MessageKind::Text,
         ComposeKind::Note => MessageKind::Note,
     };
-    let text = state.composer.text();
+    let text = state.chats.composer.text();
     if queue_message(state, chat_id, &text, kind, fx) {
-        state.composer.textarea = new_textarea(Vec::new());
+        state.chats.composer.textarea = new_textarea(Vec::new());
         stop_typing(state, fx);
     }
 }
@@ -452,7 +459,7 @@ pub(crate) fn queue_message(
     kind: MessageKind,
     fx: &mut Vec<Effect>,
 ) -> bool {
-    let files = state.composer.staged_for(&chat_id).to_vec();
+    let files = state.chats.composer.staged_for(&chat_id).to_vec();
     let body = match shared::limits::validate_body_with_files(text, !files.is_empty()) {
         Ok(b) => b,
         Err(e) => {
@@ -468,7 +475,7 @@ pub(crate) fn queue_message(
         );
         return false;
     }
-    state.composer.staged.remove(&chat_id);
+    state.chats.composer.staged.remove(&chat_id);
     let mut item = OutboxItem {
         client_msg_id: uuid::Uuid::new_v4().to_string(),
         chat_id,
@@ -488,8 +495,8 @@ pub(crate) fn queue_message(
             "Offline: the message waits in the outbox (◷) and is sent on reconnect",
         );
     }
-    state.outbox.push(item);
-    state.chat_scroll = ChatScroll::default();
+    state.chats.outbox.push(item);
+    state.chats.chat_scroll = ChatScroll::default();
     save_outbox(state, fx);
     true
 }
@@ -515,6 +522,7 @@ pub(crate) fn open_transfer_picker(
 ) {
     let me = state.my_id().map(str::to_owned);
     let mut agents: Vec<_> = state
+        .directory
         .agents
         .iter()
         .filter(|a| Some(&a.id) != me.as_ref())
@@ -548,9 +556,10 @@ pub(crate) fn open_transfer_picker(
             }
         })
         .collect();
-    for d in &state.departments {
+    for d in &state.directory.departments {
         let waiting = state
             .chats
+            .entries
             .values()
             .filter(|e| e.chat.status == ChatStatus::Waiting && e.chat.department_id == d.id)
             .count();
@@ -563,6 +572,7 @@ pub(crate) fn open_transfer_picker(
     }
     let name = state
         .chats
+        .entries
         .get(&chat_id)
         .map(|e| e.chat.customer.name.clone())
         .unwrap_or_default();
@@ -607,8 +617,7 @@ pub(crate) fn open_status_picker(state: &mut State) {
 pub(crate) fn open_notifications(state: &mut State) {
     let items = state
         .notifications
-        .iter()
-        .rev()
+        .newest_first()
         .map(|n| PickerItem {
             label: n.notification.title.clone(),
             detail: n.notification.body.clone(),
@@ -619,7 +628,7 @@ pub(crate) fn open_notifications(state: &mut State) {
             },
         })
         .collect();
-    for n in &mut state.notifications {
+    for n in &mut state.notifications.items {
         n.seen = true;
     }
     state.picker = Some(Picker {
@@ -675,7 +684,7 @@ fn picker_confirm(state: &mut State, fx: &mut Vec<Effect>) {
         (_, PickerValue::Status(s)) => fx.push(DirectoryCmd::Presence(s).into()),
         (_, PickerValue::Chat(c)) if !c.is_empty() => {
             open_chat(state, &c, fx);
-            state.focus = Pane::Chat;
+            state.chats.focus = Pane::Chat;
         }
         (_, PickerValue::Theme(t)) => state.theme = t,
         _ => {}
@@ -699,16 +708,16 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         Action::FocusRight => move_focus(state, 1, false),
         Action::NextPane => move_focus(state, 1, true),
         Action::PrevPane => move_focus(state, -1, true),
-        Action::FocusQueue => state.focus = Pane::Queue,
-        Action::FocusChat => state.focus = Pane::Chat,
-        Action::FocusCustomer => state.focus = Pane::Customer,
+        Action::FocusQueue => state.chats.focus = Pane::Queue,
+        Action::FocusChat => state.chats.focus = Pane::Chat,
+        Action::FocusCustomer => state.chats.focus = Pane::Customer,
         Action::Open => match state.mode {
             Mode::Picker => picker_confirm(state, fx),
-            _ => match state.focus {
+            _ => match state.chats.focus {
                 Pane::Queue => {
-                    if let Some(id) = state.queue.selected.clone() {
+                    if let Some(id) = state.chats.queue.selected.clone() {
                         open_chat(state, &id, fx);
-                        state.focus = Pane::Chat;
+                        state.chats.focus = Pane::Chat;
                     }
                 }
                 Pane::Chat => begin_compose(state, ComposeKind::Reply, fx),
@@ -716,30 +725,30 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             },
         },
         Action::NextUnread => {
-            let ids: Vec<ChatId> = state.queue.flat().cloned().collect();
-            let start = state.queue.selected_index().map_or(0, |i| i + 1);
+            let ids: Vec<ChatId> = state.chats.queue.flat().cloned().collect();
+            let start = state.chats.queue.selected_index().map_or(0, |i| i + 1);
             let n = ids.len();
-            let found = (0..n).map(|k| &ids[(start + k) % n.max(1)]).find(|id| {
-                state
-                    .chats
-                    .get(*id)
-                    .is_some_and(|e| e.chat.unread_count > 0 && e.chat.status != ChatStatus::Closed)
-            });
+            let found =
+                (0..n).map(|k| &ids[(start + k) % n.max(1)]).find(|id| {
+                    state.chats.entries.get(*id).is_some_and(|e| {
+                        e.chat.unread_count > 0 && e.chat.status != ChatStatus::Closed
+                    })
+                });
             match found.cloned() {
                 Some(id) => {
                     open_chat(state, &id, fx);
-                    state.focus = Pane::Chat;
+                    state.chats.focus = Pane::Chat;
                 }
                 None => flash(state, FlashLevel::Info, "No unread chats"),
             }
         }
         Action::Search => {
             state.mode = Mode::Search;
-            state.focus = Pane::Queue;
+            state.chats.focus = Pane::Queue;
         }
         Action::ClearFilter => {
-            if state.queue.filter.is_active() {
-                state.queue.filter = Default::default();
+            if state.chats.queue.filter.is_active() {
+                state.chats.queue.filter = Default::default();
                 flash(state, FlashLevel::Info, "Search and filters cleared");
             } else {
                 state.flash = None;
@@ -748,11 +757,11 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         Action::Compose => begin_compose(state, ComposeKind::Reply, fx),
         Action::ComposeNote => begin_compose(state, ComposeKind::Note, fx),
         Action::ToggleNote => {
-            state.composer.kind = match state.composer.kind {
+            state.chats.composer.kind = match state.chats.composer.kind {
                 ComposeKind::Reply => ComposeKind::Note,
                 ComposeKind::Note => ComposeKind::Reply,
             };
-            if state.composer.kind == ComposeKind::Note {
+            if state.chats.composer.kind == ComposeKind::Note {
                 stop_typing(state, fx);
             }
         }
@@ -764,9 +773,9 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             state.picker = None;
             state.mode = Mode::Normal;
         }
-        Action::Claim => match state.target_chat() {
+        Action::Claim => match state.chats.target_chat() {
             Some(id) => {
-                let mine = state.chats.get(&id).is_some_and(|e| {
+                let mine = state.chats.entries.get(&id).is_some_and(|e| {
                     e.chat.status == ChatStatus::Active
                         && e.chat.assignee_id.as_deref() == state.my_id()
                 });
@@ -780,11 +789,11 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             None => flash(state, FlashLevel::Warn, "No chat selected"),
         },
         Action::Close => open_command(state, "close "),
-        Action::Reopen => match state.target_chat() {
+        Action::Reopen => match state.chats.target_chat() {
             Some(id) => fx.push(ChatCmd::Reopen(id).into()),
             None => flash(state, FlashLevel::Warn, "No chat selected"),
         },
-        Action::Transfer => match state.target_chat() {
+        Action::Transfer => match state.chats.target_chat() {
             Some(id) => open_transfer_picker(state, id, "", fx),
             None => flash(state, FlashLevel::Warn, "No chat selected"),
         },
@@ -808,8 +817,8 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
         Action::Notifications => open_notifications(state),
         Action::Refresh => {
             load_all(fx);
-            if let Some(id) = state.open_chat.clone()
-                && let Some(e) = state.chats.get_mut(&id)
+            if let Some(id) = state.chats.open_chat.clone()
+                && let Some(e) = state.chats.entries.get_mut(&id)
             {
                 e.history = History::Loading;
                 fx.push(
@@ -827,7 +836,7 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             let name = state.theme.as_str();
             flash(state, FlashLevel::Info, format!("Theme: {name}"));
         }
-        Action::CopyLink => match state.target_chat() {
+        Action::CopyLink => match state.chats.target_chat() {
             Some(id) => {
                 let link = format!(
                     "{}/api/v1/chats/{id}/transcript?format=text",

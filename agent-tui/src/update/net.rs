@@ -17,8 +17,7 @@ use crate::msg::{
 };
 use crate::net::files::file_size;
 use crate::state::{
-    ChatEntry, ConnState, FlashLevel, History, LoginField, Mode, NotificationEntry, OutboxStatus,
-    Pane, State,
+    ChatEntry, ConnState, FlashLevel, History, LoginField, Mode, OutboxStatus, Pane, State,
 };
 
 pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
@@ -31,17 +30,18 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             state.login.field = LoginField::Email;
             // A different agent on this machine must not send someone else's outbox.
             let other_agent = state
+                .chats
                 .outbox_agent
                 .as_ref()
                 .is_some_and(|id| *id != session.agent.id);
-            state.outbox_agent = Some(session.agent.id.clone());
-            if other_agent && !state.outbox.is_empty() {
-                state.outbox.clear();
+            state.chats.outbox_agent = Some(session.agent.id.clone());
+            if other_agent && !state.chats.outbox.is_empty() {
+                state.chats.outbox.clear();
                 save_outbox(state, fx);
             }
             if other_agent {
                 // Uploads can only be sent by their uploader.
-                state.composer.staged.clear();
+                state.chats.composer.staged.clear();
             }
             if state.login.remember {
                 fx.push(Effect::SaveSession(session.clone()));
@@ -56,7 +56,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             let name = session.agent.name.clone();
             state.session = Some(session);
             state.mode = Mode::Normal;
-            state.focus = Pane::Queue;
+            state.chats.focus = Pane::Queue;
             load_all(fx);
             flash(state, FlashLevel::Info, format!("Signed in as {name}"));
         }
@@ -80,6 +80,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             let me = state.my_id().map(str::to_owned);
             let stale: Vec<String> = state
                 .chats
+                .entries
                 .values()
                 .filter(|e| !listed.contains(&e.chat.id) && e.chat.status == status)
                 .filter(|e| match status {
@@ -96,7 +97,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
         NetEvent::Chats(ChatReply::Loaded(chat)) => {
             let id = chat.id.clone();
             upsert_chat(state, chat, fx);
-            if state.open_chat.as_ref() == Some(&id) {
+            if state.chats.open_chat.as_ref() == Some(&id) {
                 open_chat(state, &id, fx);
             }
         }
@@ -106,7 +107,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             older,
         }) => messages_loaded(state, chat_id, messages, older, fx),
         NetEvent::Directory(DirectoryReply::CustomerLoaded(p)) => {
-            state.customers.insert(p.customer.id.clone(), p);
+            state.directory.customers.insert(p.customer.id.clone(), p);
         }
         NetEvent::Directory(DirectoryReply::AgentsLoaded(agents)) => {
             if let Some(s) = &mut state.session
@@ -114,7 +115,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             {
                 s.agent = me.clone();
             }
-            state.agents = agents;
+            state.directory.agents = agents;
             // The open transfer picker shows fresh status and load.
             if let Some(p) = &state.picker
                 && let crate::state::PickerKind::Transfer { chat_id } = &p.kind
@@ -127,7 +128,9 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                 }
             }
         }
-        NetEvent::Directory(DirectoryReply::DepartmentsLoaded(d)) => state.departments = d,
+        NetEvent::Directory(DirectoryReply::DepartmentsLoaded(d)) => {
+            state.directory.departments = d
+        }
         NetEvent::Push(ev) => {
             let id = ev.event_id();
             apply_event(state, ev, fx);
@@ -135,7 +138,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
         }
         NetEvent::Typing(t) => {
             if t.author.kind == AuthorKind::Customer
-                && let Some(e) = state.chats.get_mut(&t.chat_id)
+                && let Some(e) = state.chats.entries.get_mut(&t.chat_id)
             {
                 e.customer_typing_until = t.typing.then(|| state.now + CUSTOMER_TYPING_TTL);
             }
@@ -145,7 +148,10 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             client_msg_id,
             message,
         }) => {
-            state.outbox.retain(|o| o.client_msg_id != client_msg_id);
+            state
+                .chats
+                .outbox
+                .retain(|o| o.client_msg_id != client_msg_id);
             add_message(state, message, fx);
             save_outbox(state, fx);
         }
@@ -154,6 +160,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             error,
         }) => {
             let Some(item) = state
+                .chats
                 .outbox
                 .iter_mut()
                 .find(|o| o.client_msg_id == client_msg_id)
@@ -178,7 +185,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             let text = match op {
                 ChatOp::Claim => {
                     open_chat(state, &id, fx);
-                    state.focus = Pane::Chat;
+                    state.chats.focus = Pane::Chat;
                     format!("You have {name}'s chat — i to reply")
                 }
                 ChatOp::Transfer => format!("{name}'s chat transferred"),
@@ -207,7 +214,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             if let Some(s) = &mut state.session {
                 s.agent = agent.clone();
             }
-            if let Some(a) = state.agents.iter_mut().find(|a| a.id == agent.id) {
+            if let Some(a) = state.directory.agents.iter_mut().find(|a| a.id == agent.id) {
                 *a = agent;
             }
             flash(
@@ -247,6 +254,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
                 file_size(attachment.size)
             );
             state
+                .chats
                 .composer
                 .staged
                 .entry(chat_id)
@@ -266,8 +274,8 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
             flash(state, FlashLevel::Info, format!("Saved {name} to {path}"));
         }
         NetEvent::Failed { what, error } => {
-            if let Some(id) = state.open_chat.clone()
-                && let Some(e) = state.chats.get_mut(&id)
+            if let Some(id) = state.chats.open_chat.clone()
+                && let Some(e) = state.chats.entries.get_mut(&id)
                 && e.history == History::Loading
                 && what.starts_with("messages")
             {
@@ -281,18 +289,19 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
 /// Forgets one upload under way (the first of that path for that chat).
 fn upload_done(state: &mut State, chat_id: &str, path: &str) {
     if let Some(i) = state
+        .chats
         .composer
         .uploading
         .iter()
         .position(|(c, p)| c == chat_id && p == path)
     {
-        state.composer.uploading.remove(i);
+        state.chats.composer.uploading.remove(i);
     }
 }
 
 fn session_over(state: &mut State, why: &str, fx: &mut Vec<Effect>) {
     stop_typing(state, fx);
-    state.composer.uploading.clear();
+    state.chats.composer.uploading.clear();
     state.conn.state = ConnState::AuthFailed(why.to_owned());
     state.conn.rtt_ms = None;
     if let Some(s) = state.session.take() {
@@ -324,7 +333,7 @@ fn on_conn(state: &mut State, c: ConnEvent, fx: &mut Vec<Effect>) {
                 }
                 .into(),
             );
-            for item in &mut state.outbox {
+            for item in &mut state.chats.outbox {
                 if item.status == OutboxStatus::Sending {
                     item.status = OutboxStatus::Pending;
                 }
@@ -341,13 +350,13 @@ fn on_conn(state: &mut State, c: ConnEvent, fx: &mut Vec<Effect>) {
                 retry_at: retry_in_ms.map(|ms| state.now + Duration::milliseconds(ms as i64)),
             };
             state.conn.rtt_ms = None;
-            state.composer.typing_on = false;
-            for item in &mut state.outbox {
+            state.chats.composer.typing_on = false;
+            for item in &mut state.chats.outbox {
                 if item.status == OutboxStatus::Sending {
                     item.status = OutboxStatus::Pending;
                 }
             }
-            for e in state.chats.values_mut() {
+            for e in state.chats.entries.values_mut() {
                 e.customer_typing_until = None;
             }
         }
@@ -381,8 +390,8 @@ fn synced(state: &mut State, ack: SyncAck, fx: &mut Vec<Effect>) {
             state.conn.last_event_id = latest_event_id;
             state.conn.has_baseline = true;
             load_all(fx);
-            if let Some(id) = state.open_chat.clone()
-                && let Some(e) = state.chats.get_mut(&id)
+            if let Some(id) = state.chats.open_chat.clone()
+                && let Some(e) = state.chats.entries.get_mut(&id)
             {
                 e.history = History::Loading;
                 fx.push(
@@ -394,8 +403,8 @@ fn synced(state: &mut State, ack: SyncAck, fx: &mut Vec<Effect>) {
                 );
             }
             // Other chats' cached history may have holes now: load again when opened.
-            let open = state.open_chat.clone();
-            for e in state.chats.values_mut() {
+            let open = state.chats.open_chat.clone();
+            for e in state.chats.entries.values_mut() {
                 if Some(&e.chat.id) != open.as_ref() {
                     e.history = History::NotLoaded;
                     e.messages.clear();
@@ -417,7 +426,7 @@ fn upsert_chat(state: &mut State, chat: Chat, fx: &mut Vec<Effect>) {
     let me = state.my_id().map(str::to_owned);
     let id = chat.id.clone();
     update_customer_only(state, &chat);
-    match state.chats.get_mut(&id) {
+    match state.chats.entries.get_mut(&id) {
         Some(e) => {
             let was_mine = e.chat.assignee_id.is_some() && e.chat.assignee_id == me;
             let was_waiting = e.chat.status == ChatStatus::Waiting;
@@ -447,27 +456,27 @@ fn upsert_chat(state: &mut State, chat: Chat, fx: &mut Vec<Effect>) {
             }
         }
         None => {
-            state.chats.insert(id.clone(), ChatEntry::new(chat));
+            state.chats.entries.insert(id.clone(), ChatEntry::new(chat));
         }
     }
-    if state.open_chat.as_ref() == Some(&id) {
+    if state.chats.open_chat.as_ref() == Some(&id) {
         mark_read(state, fx);
     }
 }
 
 fn update_customer_only(state: &mut State, chat: &Chat) {
-    if let Some(p) = state.customers.get_mut(&chat.customer.id) {
+    if let Some(p) = state.directory.customers.get_mut(&chat.customer.id) {
         p.customer = chat.customer.clone();
     }
 }
 
 fn update_customer(state: &mut State, c: shared::model::Customer) {
-    for e in state.chats.values_mut() {
+    for e in state.chats.entries.values_mut() {
         if e.chat.customer.id == c.id {
             e.chat.customer = c.clone();
         }
     }
-    if let Some(p) = state.customers.get_mut(&c.id) {
+    if let Some(p) = state.directory.customers.get_mut(&c.id) {
         p.customer = c;
     }
 }
@@ -476,8 +485,8 @@ fn update_customer(state: &mut State, c: shared::model::Customer) {
 fn apply_event(state: &mut State, ev: ServerEvent, fx: &mut Vec<Effect>) {
     match ev {
         ServerEvent::ChatCreated(e) => {
-            let new_waiting =
-                e.chat.status == ChatStatus::Waiting && !state.chats.contains_key(&e.chat.id);
+            let new_waiting = e.chat.status == ChatStatus::Waiting
+                && !state.chats.entries.contains_key(&e.chat.id);
             let name = e.chat.customer.name.clone();
             upsert_chat(state, e.chat, fx);
             if new_waiting {
@@ -491,7 +500,7 @@ fn apply_event(state: &mut State, ev: ServerEvent, fx: &mut Vec<Effect>) {
         ServerEvent::ChatUpdated(e) => upsert_chat(state, e.chat, fx),
         ServerEvent::MessageNew(e) => add_message(state, e.message, fx),
         ServerEvent::MessageRead(e) => {
-            if let Some(entry) = state.chats.get_mut(&e.chat_id) {
+            if let Some(entry) = state.chats.entries.get_mut(&e.chat_id) {
                 match e.reader.kind {
                     AuthorKind::Customer => {
                         entry.chat.customer_read_seq = entry.chat.customer_read_seq.max(e.seq);
@@ -515,9 +524,14 @@ fn apply_event(state: &mut State, ev: ServerEvent, fx: &mut Vec<Effect>) {
             {
                 s.agent = e.agent.clone();
             }
-            match state.agents.iter_mut().find(|a| a.id == e.agent.id) {
+            match state
+                .directory
+                .agents
+                .iter_mut()
+                .find(|a| a.id == e.agent.id)
+            {
                 Some(a) => *a = e.agent,
-                None => state.agents.push(e.agent),
+                None => state.directory.agents.push(e.agent),
             }
         }
         ServerEvent::Notification(e) => {
@@ -527,14 +541,7 @@ fn apply_event(state: &mut State, ev: ServerEvent, fx: &mut Vec<Effect>) {
                 title: n.title.clone(),
                 body: n.body.clone(),
             });
-            state.notifications.push(NotificationEntry {
-                notification: n,
-                at: state.now,
-                seen: false,
-            });
-            if state.notifications.len() > 200 {
-                state.notifications.remove(0);
-            }
+            state.notifications.push(n, state.now);
         }
         ServerEvent::CustomerUpdated(e) => update_customer(state, e.customer),
     }
@@ -544,19 +551,22 @@ fn apply_event(state: &mut State, ev: ServerEvent, fx: &mut Vec<Effect>) {
 /// counts, the outbox reconciled, the open chat marked read.
 fn add_message(state: &mut State, m: Message, fx: &mut Vec<Effect>) {
     let me = state.my_id().map(str::to_owned);
-    let is_open = state.open_chat.as_ref() == Some(&m.chat_id);
-    if !state.chats.contains_key(&m.chat_id) {
+    let is_open = state.chats.open_chat.as_ref() == Some(&m.chat_id);
+    if !state.chats.entries.contains_key(&m.chat_id) {
         // A chat this console has not seen (e.g. just transferred here).
         fx.push(ChatCmd::Load(m.chat_id.clone()).into());
         return;
     }
     // The ack and the push of the same message both arrive: the outbox item goes once.
-    let before = state.outbox.len();
-    state.outbox.retain(|o| o.client_msg_id != m.client_msg_id);
-    if state.outbox.len() != before {
+    let before = state.chats.outbox.len();
+    state
+        .chats
+        .outbox
+        .retain(|o| o.client_msg_id != m.client_msg_id);
+    if state.chats.outbox.len() != before {
         save_outbox(state, fx);
     }
-    let Some(e) = state.chats.get_mut(&m.chat_id) else {
+    let Some(e) = state.chats.entries.get_mut(&m.chat_id) else {
         return;
     };
     let known = e.messages.contains_key(&m.seq);
@@ -596,12 +606,13 @@ fn add_message(state: &mut State, m: Message, fx: &mut Vec<Effect>) {
     let mine = e.chat.assignee_id.is_some() && e.chat.assignee_id == me;
     let name = e.chat.customer.name.clone();
     if is_open {
-        if state.chat_scroll.from_bottom > 0 {
-            state.chat_scroll.unseen += 1;
+        if state.chats.chat_scroll.from_bottom > 0 {
+            state.chats.chat_scroll.unseen += 1;
         }
         mark_read(state, fx);
     }
-    if from_customer && mine && newer_than_snapshot && (!is_open || state.focus != Pane::Chat) {
+    if from_customer && mine && newer_than_snapshot && (!is_open || state.chats.focus != Pane::Chat)
+    {
         fx.push(Effect::Bell);
         fx.push(Effect::Notify {
             title: format!("{name} wrote"),
@@ -619,14 +630,15 @@ fn messages_loaded(
 ) {
     let ids: std::collections::HashSet<&str> =
         messages.iter().map(|m| m.client_msg_id.as_str()).collect();
-    let before = state.outbox.len();
+    let before = state.chats.outbox.len();
     state
+        .chats
         .outbox
         .retain(|o| o.is_failed() || !ids.contains(o.client_msg_id.as_str()));
-    if state.outbox.len() != before {
+    if state.chats.outbox.len() != before {
         save_outbox(state, fx);
     }
-    let Some(e) = state.chats.get_mut(&chat_id) else {
+    let Some(e) = state.chats.entries.get_mut(&chat_id) else {
         return;
     };
     let min_new = messages.iter().map(|m| m.seq).min();
@@ -654,7 +666,7 @@ fn messages_loaded(
         e.chat.last_seq = max;
         e.chat.last_message = e.messages.get(&max).cloned();
     }
-    if state.open_chat.as_ref() == Some(&chat_id) {
+    if state.chats.open_chat.as_ref() == Some(&chat_id) {
         mark_read(state, fx);
     }
 }

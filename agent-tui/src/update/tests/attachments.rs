@@ -47,7 +47,7 @@ fn attached_files_are_staged_and_go_with_the_next_reply_or_note() {
     open_mine(&mut s);
     let fx = run_cmd(&mut s, "attach ~/report.pdf");
     assert_eq!(
-        s.composer.uploading_for("c3").collect::<Vec<_>>(),
+        s.chats.composer.uploading_for("c3").collect::<Vec<_>>(),
         ["~/report.pdf"]
     );
     assert!(s.flash.as_ref().unwrap().text.contains("Uploading"));
@@ -60,9 +60,9 @@ fn attached_files_are_staged_and_go_with_the_next_reply_or_note() {
             attachment: file("a1", "report.pdf", 120 * 1024),
         }),
     );
-    assert_eq!(s.composer.uploading_for("c3").count(), 0);
+    assert_eq!(s.chats.composer.uploading_for("c3").count(), 0);
     assert_eq!(
-        s.composer.staged_for("c3"),
+        s.chats.composer.staged_for("c3"),
         [file("a1", "report.pdf", 120 * 1024)]
     );
     let f = s.flash.as_ref().unwrap();
@@ -79,7 +79,7 @@ fn attached_files_are_staged_and_go_with_the_next_reply_or_note() {
     assert_eq!(items[0].body, "");
     assert_eq!(items[0].kind, MessageKind::Text);
     assert_eq!(items[0].attachments, [file("a1", "report.pdf", 120 * 1024)]);
-    assert!(s.composer.staged_for("c3").is_empty(), "sent once");
+    assert!(s.chats.composer.staged_for("c3").is_empty(), "sent once");
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::SaveOutbox(v) if v[0].attachments.len() == 1))
@@ -108,7 +108,8 @@ fn attached_files_are_staged_and_go_with_the_next_reply_or_note() {
         }),
     );
     assert!(
-        !s.outbox
+        !s.chats
+            .outbox
             .iter()
             .any(|o| o.client_msg_id == items[0].client_msg_id)
     );
@@ -121,16 +122,16 @@ fn detach_clears_the_staged_files_and_they_stay_with_their_chat() {
     attach_ok(&mut s, "r.pdf", file("a1", "r.pdf", 2048));
     attach_ok(&mut s, "s.pdf", file("a2", "s.pdf", 2048));
     // Another chat has its own (empty) set; coming back finds them again.
-    s.queue.selected = Some("c1".into());
-    s.focus = Pane::Queue;
+    s.chats.queue.selected = Some("c1".into());
+    s.chats.focus = Pane::Queue;
     press(&mut s, "enter");
-    assert!(s.composer.staged_for("c1").is_empty());
-    s.queue.selected = Some("c3".into());
-    s.focus = Pane::Queue;
+    assert!(s.chats.composer.staged_for("c1").is_empty());
+    s.chats.queue.selected = Some("c3".into());
+    s.chats.focus = Pane::Queue;
     press(&mut s, "enter");
-    assert_eq!(s.composer.staged_for("c3").len(), 2);
+    assert_eq!(s.chats.composer.staged_for("c3").len(), 2);
     run_cmd(&mut s, "detach");
-    assert!(s.composer.staged_for("c3").is_empty());
+    assert!(s.chats.composer.staged_for("c3").is_empty());
     assert!(s.flash.as_ref().unwrap().text.contains("Removed 2"));
     let items = sent_items(&run_cmd(&mut s, "reply just text"));
     assert!(items[0].attachments.is_empty());
@@ -160,8 +161,8 @@ fn attach_errors_are_explained_and_offline_files_are_refused() {
     let f = s.flash.as_ref().unwrap();
     assert_eq!(f.level, FlashLevel::Error);
     assert!(f.text.contains("over the 10 MiB limit"), "{}", f.text);
-    assert_eq!(s.composer.uploading.len(), 0);
-    assert!(s.composer.staged_for("c3").is_empty());
+    assert_eq!(s.chats.composer.uploading.len(), 0);
+    assert!(s.chats.composer.staged_for("c3").is_empty());
     // At most five per message, counting uploads under way.
     for i in 0..4 {
         attach_ok(&mut s, &format!("f{i}"), file(&format!("a{i}"), "f", 1));
@@ -177,7 +178,7 @@ fn attach_errors_are_explained_and_offline_files_are_refused() {
             attachment: file("a4", "f", 1),
         }),
     );
-    assert_eq!(s.composer.staged_for("c3").len(), 5);
+    assert_eq!(s.chats.composer.staged_for("c3").len(), 5);
     // Offline: no new attachments, and a message with files is not queued…
     net(
         &mut s,
@@ -202,7 +203,7 @@ fn attach_errors_are_explained_and_offline_files_are_refused() {
     type_text(&mut s, "here");
     let fx = press(&mut s, "ctrl-s");
     assert!(sent_items(&fx).is_empty());
-    assert!(s.outbox.is_empty(), "files never wait in the outbox");
+    assert!(s.chats.outbox.is_empty(), "files never wait in the outbox");
     assert!(
         s.flash
             .as_ref()
@@ -210,16 +211,20 @@ fn attach_errors_are_explained_and_offline_files_are_refused() {
             .text
             .contains("not kept in the outbox")
     );
-    assert_eq!(s.composer.text(), "here", "the text stays in the composer");
-    assert_eq!(s.composer.staged_for("c3").len(), 1);
+    assert_eq!(
+        s.chats.composer.text(),
+        "here",
+        "the text stays in the composer"
+    );
+    assert_eq!(s.chats.composer.staged_for("c3").len(), 1);
     // …while text alone still waits in the outbox as before.
     press(&mut s, "esc");
     run_cmd(&mut s, "detach");
     press(&mut s, "i");
     press(&mut s, "ctrl-s");
-    assert_eq!(s.outbox.len(), 1);
-    assert_eq!(s.outbox[0].status, OutboxStatus::Pending);
-    assert_eq!(s.outbox[0].body, "here");
+    assert_eq!(s.chats.outbox.len(), 1);
+    assert_eq!(s.chats.outbox[0].status, OutboxStatus::Pending);
+    assert_eq!(s.chats.outbox[0].body, "here");
 }
 
 #[test]

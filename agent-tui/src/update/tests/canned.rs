@@ -87,7 +87,7 @@ pub fn composing() -> State {
         }),
     );
     net(&mut s, NetEvent::Canned(CannedReply::Loaded(responses())));
-    s.queue.selected = Some("c1".into());
+    s.chats.queue.selected = Some("c1".into());
     press(&mut s, "i");
     assert_eq!(s.mode, Mode::Insert);
     s
@@ -105,7 +105,11 @@ fn slash_in_an_empty_composer_opens_the_picker_and_enter_inserts_the_filled_in_r
     let mut s = composing();
     press(&mut s, "/");
     assert_eq!(s.mode, Mode::Canned);
-    assert_eq!(s.composer.text(), "/", "the slash stays in the composer");
+    assert_eq!(
+        s.chats.composer.text(),
+        "/",
+        "the slash stays in the composer"
+    );
     assert_eq!(
         s.canned_visible().len(),
         6,
@@ -113,7 +117,7 @@ fn slash_in_an_empty_composer_opens_the_picker_and_enter_inserts_the_filled_in_r
     );
     type_text(&mut s, "hello");
     assert_eq!(
-        s.composer.text(),
+        s.chats.composer.text(),
         "/",
         "the search does not go into the composer"
     );
@@ -126,8 +130,8 @@ fn slash_in_an_empty_composer_opens_the_picker_and_enter_inserts_the_filled_in_r
     );
     let fx = press(&mut s, "enter");
     assert_eq!(s.mode, Mode::Insert);
-    assert!(s.canned_picker.is_none());
-    assert_eq!(s.composer.text(), preview, "the slash is replaced");
+    assert!(s.chats.canned_picker.is_none());
+    assert_eq!(s.chats.composer.text(), preview, "the slash is replaced");
     assert!(
         fx.iter().any(|e| matches!(
             e,
@@ -160,17 +164,17 @@ fn esc_keeps_the_slash_and_a_slash_after_text_is_just_a_character() {
     type_text(&mut s, "ref");
     press(&mut s, "esc");
     assert_eq!(s.mode, Mode::Insert);
-    assert!(s.canned_picker.is_none());
-    assert_eq!(s.composer.text(), "/");
+    assert!(s.chats.canned_picker.is_none());
+    assert_eq!(s.chats.composer.text(), "/");
     // The composer is no longer empty: `/` types.
     type_text(&mut s, "usr/bin");
     assert_eq!(s.mode, Mode::Insert);
-    assert_eq!(s.composer.text(), "/usr/bin");
+    assert_eq!(s.chats.composer.text(), "/usr/bin");
 
     let mut s = composing();
     type_text(&mut s, "see a/b");
     assert_eq!(s.mode, Mode::Insert);
-    assert_eq!(s.composer.text(), "see a/b");
+    assert_eq!(s.chats.composer.text(), "see a/b");
     // Ctrl+C leaves the picker like Esc, without quitting.
     let mut s = composing();
     press(&mut s, "/");
@@ -186,27 +190,27 @@ fn backspace_past_the_search_removes_the_slash_and_closes() {
     type_text(&mut s, "fw");
     press(&mut s, "backspace backspace");
     assert_eq!(s.mode, Mode::Canned);
-    assert_eq!(s.canned_picker.as_ref().unwrap().query, "");
+    assert_eq!(s.chats.canned_picker.as_ref().unwrap().query, "");
     press(&mut s, "backspace");
     assert_eq!(s.mode, Mode::Insert);
-    assert_eq!(s.composer.text(), "");
+    assert_eq!(s.chats.composer.text(), "");
 }
 
 #[test]
 fn arrows_and_ctrl_keys_move_while_searching_and_tab_switches_to_j_k_browsing() {
     let mut s = composing();
     press(&mut s, "/");
-    let sel = |s: &State| s.canned_picker.as_ref().unwrap().selected;
+    let sel = |s: &State| s.chats.canned_picker.as_ref().unwrap().selected;
     press(&mut s, "down down");
     assert_eq!(sel(&s), 2);
     press(&mut s, "up");
     assert_eq!(sel(&s), 1);
     // While searching, j and k are letters of the search.
     type_text(&mut s, "k");
-    assert_eq!(s.canned_picker.as_ref().unwrap().query, "k");
+    assert_eq!(s.chats.canned_picker.as_ref().unwrap().query, "k");
     assert_eq!(sel(&s), 0);
     press(&mut s, "backspace tab");
-    assert!(s.canned_picker.as_ref().unwrap().browsing);
+    assert!(s.chats.canned_picker.as_ref().unwrap().browsing);
     press(&mut s, "j j j");
     assert_eq!(sel(&s), 3);
     press(&mut s, "k");
@@ -219,12 +223,12 @@ fn arrows_and_ctrl_keys_move_while_searching_and_tab_switches_to_j_k_browsing() 
     assert_eq!(sel(&s), 0);
     // Any other letter goes back to the search.
     type_text(&mut s, "p");
-    let p = s.canned_picker.as_ref().unwrap();
+    let p = s.chats.canned_picker.as_ref().unwrap();
     assert!(!p.browsing);
     assert_eq!(p.query, "p");
     press(&mut s, "tab j enter");
     assert_eq!(s.mode, Mode::Insert);
-    assert!(!s.composer.text().starts_with('/'));
+    assert!(!s.chats.composer.text().starts_with('/'));
 }
 
 #[test]
@@ -254,12 +258,12 @@ fn fuzzy_search_ranks_shortcuts_over_titles_over_bodies() {
 #[test]
 fn variables_without_a_value_stay_visible_and_are_flagged() {
     let mut s = composing();
-    s.chats.get_mut("c1").unwrap().chat.customer.email = None;
+    s.chats.entries.get_mut("c1").unwrap().chat.customer.email = None;
     press(&mut s, "/");
     type_text(&mut s, "refund");
     press(&mut s, "enter");
     assert_eq!(
-        s.composer.text(),
+        s.chats.composer.text(),
         "Refunds are possible within 30 days, Ada Lovelace; we email {{customer_email}}."
     );
     let f = s.flash.clone().unwrap();
@@ -279,7 +283,7 @@ fn colon_canned_opens_the_picker_from_normal_mode() {
     press(&mut s, "enter");
     assert_eq!(s.mode, Mode::Insert);
     assert_eq!(
-        s.composer.text(),
+        s.chats.composer.text(),
         "Thanks for contacting WZATCO, Ada! Have a great day."
     );
 }
@@ -349,7 +353,7 @@ fn canned_add_saves_the_composer_text_and_rm_deletes_by_shortcut() {
     assert_eq!(fx, vec![Effect::Net(NetCmd::Canned(CannedCmd::Load))]);
 
     // Without a body there is nothing to save.
-    s.composer.textarea = crate::state::new_textarea(Vec::new());
+    s.chats.composer.textarea = crate::state::new_textarea(Vec::new());
     press(&mut s, ":");
     type_text(&mut s, "canned add x Title");
     assert!(press(&mut s, "enter").is_empty());

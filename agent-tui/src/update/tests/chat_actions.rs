@@ -16,10 +16,10 @@ fn claim_sends_the_claim_and_its_ack_makes_the_chat_mine_and_open() {
             chat: claimed,
         }),
     );
-    assert!(s.queue.mine.contains(&"c1".to_owned()));
-    assert!(!s.queue.waiting.contains(&"c1".to_owned()));
-    assert_eq!(s.open_chat.as_deref(), Some("c1"));
-    assert_eq!(s.focus, Pane::Chat);
+    assert!(s.chats.queue.mine.contains(&"c1".to_owned()));
+    assert!(!s.chats.queue.waiting.contains(&"c1".to_owned()));
+    assert_eq!(s.chats.open_chat.as_deref(), Some("c1"));
+    assert_eq!(s.chats.focus, Pane::Chat);
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages { .. }))))
@@ -52,8 +52,8 @@ fn claim_conflict_says_so_and_refetches_the_chat() {
     // The refetched chat shows who has it and leaves the queue.
     let taken = chat("c1", "Ada Lovelace", ChatStatus::Active, Some("a2"));
     net(&mut s, NetEvent::Chats(ChatReply::Loaded(taken)));
-    assert!(!s.queue.waiting.contains(&"c1".to_owned()));
-    assert!(!s.queue.mine.contains(&"c1".to_owned()));
+    assert!(!s.chats.queue.waiting.contains(&"c1".to_owned()));
+    assert!(!s.chats.queue.mine.contains(&"c1".to_owned()));
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn close_asks_for_a_resolution_then_closes() {
             chat: closed,
         }),
     );
-    assert_eq!(s.queue.closed, vec!["c3"]);
+    assert_eq!(s.chats.queue.closed, vec!["c3"]);
     // Replying to a closed chat is refused locally; reopen is offered.
     press(&mut s, "i");
     assert_eq!(s.mode, Mode::Normal);
@@ -170,7 +170,7 @@ fn a_chat_transferred_to_me_appears_and_rings() {
             chat: c,
         })),
     );
-    assert!(s.queue.mine.contains(&"c2".to_owned()));
+    assert!(s.chats.queue.mine.contains(&"c2".to_owned()));
     assert!(fx.contains(&Effect::Bell));
     // A message for a chat the console never saw loads that chat.
     let fx = net(

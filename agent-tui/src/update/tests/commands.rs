@@ -73,12 +73,12 @@ fn tags_block_export_filter_and_theme_commands() {
         path: "/tmp/x.txt".into()
     }))));
     run(&mut s, "filter department billing");
-    assert_eq!(s.queue.filter.department.as_deref(), Some("d2"));
-    assert_eq!(s.queue.len(), 0);
+    assert_eq!(s.chats.queue.filter.department.as_deref(), Some("d2"));
+    assert_eq!(s.chats.queue.len(), 0);
     run(&mut s, "filter all");
-    assert_eq!(s.queue.len(), 3);
+    assert_eq!(s.chats.queue.len(), 3);
     run(&mut s, "filter unread");
-    assert!(s.queue.filter.unread_only);
+    assert!(s.chats.queue.filter.unread_only);
     run(&mut s, "filter clear");
     run(&mut s, "theme light");
     assert_eq!(s.theme, crate::state::ThemeName::Light);

@@ -11,12 +11,12 @@ fn composer_enter_is_a_newline_and_the_send_keys_send() {
     type_text(&mut s, "line one");
     press(&mut s, "enter");
     type_text(&mut s, "line two");
-    assert_eq!(s.composer.text(), "line one\nline two");
+    assert_eq!(s.chats.composer.text(), "line one\nline two");
     let fx = press(&mut s, "ctrl-s");
     let sent = sends(&fx);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].1, "line one\nline two");
-    assert!(s.composer.is_empty());
+    assert!(s.chats.composer.is_empty());
     assert_eq!(
         s.mode,
         Mode::Insert,
@@ -43,7 +43,7 @@ fn note_mode_is_visible_sends_notes_and_never_signals_typing() {
     let mut s = three_chats();
     open_mine(&mut s);
     press(&mut s, "n");
-    assert_eq!(s.composer.kind, ComposeKind::Note);
+    assert_eq!(s.chats.composer.kind, ComposeKind::Note);
     let fx = type_text(&mut s, "check the ledger");
     assert!(
         !fx.iter()
@@ -58,7 +58,7 @@ fn note_mode_is_visible_sends_notes_and_never_signals_typing() {
     };
     assert_eq!(item.kind, MessageKind::Note);
     press(&mut s, "ctrl-n");
-    assert_eq!(s.composer.kind, ComposeKind::Reply);
+    assert_eq!(s.chats.composer.kind, ComposeKind::Reply);
 }
 
 #[test]
@@ -100,11 +100,11 @@ fn drafts_are_kept_per_chat() {
     press(&mut s, "i");
     type_text(&mut s, "half written");
     press(&mut s, "esc 1");
-    s.queue.selected = Some("c1".into());
+    s.chats.queue.selected = Some("c1".into());
     press(&mut s, "enter");
-    assert!(s.composer.is_empty());
+    assert!(s.chats.composer.is_empty());
     press(&mut s, "1");
-    s.queue.selected = Some("c3".into());
+    s.chats.queue.selected = Some("c3".into());
     press(&mut s, "enter");
-    assert_eq!(s.composer.text(), "half written");
+    assert_eq!(s.chats.composer.text(), "half written");
 }

@@ -30,7 +30,7 @@ fn a_gap_in_seq_refetches_the_chat_and_a_contiguous_one_does_not() {
             before_seq: None
         })))
     );
-    assert_eq!(s.chats["c3"].history, History::Loading);
+    assert_eq!(s.chats.entries["c3"].history, History::Loading);
     // The refetch fills the hole.
     net(
         &mut s,
@@ -42,7 +42,7 @@ fn a_gap_in_seq_refetches_the_chat_and_a_contiguous_one_does_not() {
             older: false,
         }),
     );
-    let seqs: Vec<i64> = s.chats["c3"].messages.keys().copied().collect();
+    let seqs: Vec<i64> = s.chats.entries["c3"].messages.keys().copied().collect();
     assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6]);
 }
 
@@ -69,7 +69,7 @@ fn sync_applies_missed_events_in_order() {
         })),
     );
     assert_eq!(s.conn.last_event_id, 105);
-    assert_eq!(s.queue.waiting, vec!["c1", "c9"]);
+    assert_eq!(s.chats.queue.waiting, vec!["c1", "c9"]);
     assert!(fx.contains(&Effect::Bell), "a new waiting chat rings");
     assert!(
         !fx.iter()
@@ -121,7 +121,7 @@ fn first_sync_only_sets_the_baseline_and_loads_lists() {
     );
     assert!(s.conn.has_baseline);
     assert_eq!(s.conn.last_event_id, 42);
-    assert_eq!(s.chats["c1"].chat.status, ChatStatus::Waiting);
+    assert_eq!(s.chats.entries["c1"].chat.status, ChatStatus::Waiting);
     assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadList {
         status: ChatStatus::Waiting
     }))));
@@ -142,9 +142,9 @@ fn visitor_typing_shows_and_expires() {
             typing: true,
         }),
     );
-    assert!(s.chats["c3"].customer_typing_until.is_some());
+    assert!(s.chats.entries["c3"].customer_typing_until.is_some());
     update(&mut s, Msg::Tick(T0 + Duration::seconds(7)));
-    assert!(s.chats["c3"].customer_typing_until.is_none());
+    assert!(s.chats.entries["c3"].customer_typing_until.is_none());
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn opening_a_chat_marks_it_read_and_unread_counts_update_live() {
             message: message("c3", 1, AuthorKind::Customer, "hello"),
         })),
     );
-    assert_eq!(s.chats["c3"].chat.unread_count, 1);
+    assert_eq!(s.chats.entries["c3"].chat.unread_count, 1);
     assert!(fx.contains(&Effect::Bell), "my chat's visitor wrote");
     // The same event again (e.g. replayed) does not count twice.
     net(
@@ -168,14 +168,14 @@ fn opening_a_chat_marks_it_read_and_unread_counts_update_live() {
             message: message("c3", 1, AuthorKind::Customer, "hello"),
         })),
     );
-    assert_eq!(s.chats["c3"].chat.unread_count, 1);
-    s.queue.selected = Some("c3".into());
+    assert_eq!(s.chats.entries["c3"].chat.unread_count, 1);
+    s.chats.queue.selected = Some("c3".into());
     let fx = press(&mut s, "enter");
     assert!(fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::Read {
         chat_id: "c3".into(),
         seq: 1
     }))));
-    assert_eq!(s.chats["c3"].chat.unread_count, 0);
+    assert_eq!(s.chats.entries["c3"].chat.unread_count, 0);
     // New messages in the open chat are read at once.
     net(
         &mut s,
@@ -196,7 +196,7 @@ fn opening_a_chat_marks_it_read_and_unread_counts_update_live() {
         chat_id: "c3".into(),
         seq: 2
     }))));
-    assert_eq!(s.chats["c3"].chat.unread_count, 0);
+    assert_eq!(s.chats.entries["c3"].chat.unread_count, 0);
     // The visitor's read receipt.
     net(
         &mut s,
@@ -211,7 +211,7 @@ fn opening_a_chat_marks_it_read_and_unread_counts_update_live() {
             seq: 2,
         })),
     );
-    assert_eq!(s.chats["c3"].chat.customer_read_seq, 2);
+    assert_eq!(s.chats.entries["c3"].chat.customer_read_seq, 2);
 }
 
 #[test]
@@ -219,7 +219,7 @@ fn scrolling_up_counts_new_messages_below_and_g_returns() {
     let mut s = three_chats();
     open_mine(&mut s);
     press(&mut s, "k k k");
-    assert_eq!(s.chat_scroll.from_bottom, 3);
+    assert_eq!(s.chats.chat_scroll.from_bottom, 3);
     net(
         &mut s,
         NetEvent::Push(ServerEvent::MessageNew(MessageEvent {
@@ -227,10 +227,10 @@ fn scrolling_up_counts_new_messages_below_and_g_returns() {
             message: message("c3", 4, AuthorKind::Customer, "news"),
         })),
     );
-    assert_eq!(s.chat_scroll.unseen, 1);
+    assert_eq!(s.chats.chat_scroll.unseen, 1);
     press(&mut s, "G");
-    assert_eq!(s.chat_scroll.from_bottom, 0);
-    assert_eq!(s.chat_scroll.unseen, 0);
+    assert_eq!(s.chats.chat_scroll.from_bottom, 0);
+    assert_eq!(s.chats.chat_scroll.unseen, 0);
 }
 
 #[test]
@@ -239,7 +239,7 @@ fn older_history_loads_on_g_g_and_joins_below() {
     let mut c = chat("c3", "Fatima Zahra", ChatStatus::Active, Some("me"));
     c.last_seq = 400;
     net(&mut s, NetEvent::Chats(ChatReply::Loaded(c)));
-    s.queue.selected = Some("c3".into());
+    s.chats.queue.selected = Some("c3".into());
     press(&mut s, "enter");
     net(
         &mut s,
@@ -251,7 +251,10 @@ fn older_history_loads_on_g_g_and_joins_below() {
             older: false,
         }),
     );
-    assert_eq!(s.chats["c3"].history, History::Loaded { complete: false });
+    assert_eq!(
+        s.chats.entries["c3"].history,
+        History::Loaded { complete: false }
+    );
     let fx = press(&mut s, "g g");
     assert!(
         fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages {
@@ -269,8 +272,11 @@ fn older_history_loads_on_g_g_and_joins_below() {
             older: true,
         }),
     );
-    assert_eq!(s.chats["c3"].messages.len(), 400);
-    assert_eq!(s.chats["c3"].history, History::Loaded { complete: true });
+    assert_eq!(s.chats.entries["c3"].messages.len(), 400);
+    assert_eq!(
+        s.chats.entries["c3"].history,
+        History::Loaded { complete: true }
+    );
 }
 
 #[test]
@@ -287,12 +293,12 @@ fn remaining_network_events_update_state() {
             4,
         )])),
     );
-    assert_eq!(s.agents.len(), 1);
+    assert_eq!(s.directory.agents.len(), 1);
     net(
         &mut s,
         NetEvent::Directory(DirectoryReply::DepartmentsLoaded(vec![])),
     );
-    assert!(s.departments.is_empty());
+    assert!(s.directory.departments.is_empty());
     // Presence push for a teammate.
     net(
         &mut s,
@@ -301,7 +307,7 @@ fn remaining_network_events_update_state() {
             agent: agent("a9", "New Person", AgentStatus::Away, 4),
         })),
     );
-    assert_eq!(s.agents[0].status, AgentStatus::Away);
+    assert_eq!(s.directory.agents[0].status, AgentStatus::Away);
     assert_eq!(s.conn.last_event_id, 120);
     // A customer blocked (ack) and updated (push) everywhere it shows.
     let mut cu = customer("cu-c1", "Ada Lovelace");
@@ -310,7 +316,7 @@ fn remaining_network_events_update_state() {
         &mut s,
         NetEvent::Directory(DirectoryReply::CustomerBlocked(cu.clone())),
     );
-    assert!(s.chats["c1"].chat.customer.blocked);
+    assert!(s.chats.entries["c1"].chat.customer.blocked);
     cu.name = "Ada King".into();
     net(
         &mut s,
@@ -321,7 +327,7 @@ fn remaining_network_events_update_state() {
             },
         )),
     );
-    assert_eq!(s.chats["c1"].chat.customer.name, "Ada King");
+    assert_eq!(s.chats.entries["c1"].chat.customer.name, "Ada King");
     net(
         &mut s,
         NetEvent::Chats(ChatReply::Exported {

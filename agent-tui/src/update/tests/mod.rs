@@ -133,7 +133,7 @@ pub fn signed_in() -> State {
     s.conn.state = ConnState::Connected;
     s.conn.has_baseline = true;
     s.conn.last_event_id = 100;
-    s.departments = vec![
+    s.directory.departments = vec![
         Department {
             id: "d1".into(),
             name: "Support".into(),
@@ -145,7 +145,7 @@ pub fn signed_in() -> State {
             created_at: T0,
         },
     ];
-    s.agents = vec![
+    s.directory.agents = vec![
         me,
         agent("a2", "Sam Rivera", AgentStatus::Online, 2),
         agent("a3", "Priya Natarajan", AgentStatus::Away, 0),
@@ -258,8 +258,8 @@ fn open_mine(s: &mut State) {
     let mut c = chat("c3", "Fatima Zahra", ChatStatus::Active, Some("me"));
     c.last_seq = 3;
     net(s, NetEvent::Chats(ChatReply::Loaded(c)));
-    s.focus = Pane::Queue;
-    s.queue.selected = Some("c3".into());
+    s.chats.focus = Pane::Queue;
+    s.chats.queue.selected = Some("c3".into());
     press(s, "enter");
     net(
         s,

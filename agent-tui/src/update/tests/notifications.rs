@@ -19,10 +19,10 @@ fn notifications_ring_and_list_then_open_their_chat() {
     );
     assert!(fx.contains(&Effect::Bell));
     assert!(fx.iter().any(|e| matches!(e, Effect::Notify { .. })));
-    assert_eq!(s.unseen_notifications(), 1);
+    assert_eq!(s.notifications.unread(), 1);
     press(&mut s, "N");
     assert_eq!(s.mode, Mode::Picker);
-    assert_eq!(s.unseen_notifications(), 0);
+    assert_eq!(s.notifications.unread(), 0);
     press(&mut s, "enter");
-    assert_eq!(s.open_chat.as_deref(), Some("c3"));
+    assert_eq!(s.chats.open_chat.as_deref(), Some("c3"));
 }

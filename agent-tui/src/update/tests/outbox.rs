@@ -30,9 +30,19 @@ fn offline_sends_wait_in_the_outbox_and_flush_in_order_after_sync() {
     );
     type_text(&mut s, "second");
     press(&mut s, "ctrl-s");
-    assert_eq!(s.outbox.len(), 2);
-    assert!(s.outbox.iter().all(|o| o.status == OutboxStatus::Pending));
-    let ids: Vec<String> = s.outbox.iter().map(|o| o.client_msg_id.clone()).collect();
+    assert_eq!(s.chats.outbox.len(), 2);
+    assert!(
+        s.chats
+            .outbox
+            .iter()
+            .all(|o| o.status == OutboxStatus::Pending)
+    );
+    let ids: Vec<String> = s
+        .chats
+        .outbox
+        .iter()
+        .map(|o| o.client_msg_id.clone())
+        .collect();
 
     net(&mut s, NetEvent::Conn(ConnEvent::Connecting { attempt: 2 }));
     assert_eq!(s.conn.state, ConnState::Connecting { attempt: 2 });
@@ -52,7 +62,12 @@ fn offline_sends_wait_in_the_outbox_and_flush_in_order_after_sync() {
             (ids[1].clone(), "second".to_owned())
         ]
     );
-    assert!(s.outbox.iter().all(|o| o.status == OutboxStatus::Sending));
+    assert!(
+        s.chats
+            .outbox
+            .iter()
+            .all(|o| o.status == OutboxStatus::Sending)
+    );
     // Nothing is sent twice while the acks are on their way.
     let fx = update(&mut s, Msg::Tick(T0 + Duration::seconds(1)));
     assert!(sends(&fx).is_empty());
@@ -65,7 +80,7 @@ fn acks_and_pushes_of_the_same_message_store_it_once() {
     press(&mut s, "i");
     type_text(&mut s, "refund issued");
     press(&mut s, "ctrl-s");
-    let id = s.outbox[0].client_msg_id.clone();
+    let id = s.chats.outbox[0].client_msg_id.clone();
     let mut m = message("c3", 4, AuthorKind::Agent, "refund issued");
     m.client_msg_id = id.clone();
     net(
@@ -75,7 +90,7 @@ fn acks_and_pushes_of_the_same_message_store_it_once() {
             message: m.clone(),
         })),
     );
-    assert!(s.outbox.is_empty(), "the push acknowledges the send");
+    assert!(s.chats.outbox.is_empty(), "the push acknowledges the send");
     let fx = net(
         &mut s,
         NetEvent::Chats(ChatReply::SendAcked {
@@ -83,7 +98,7 @@ fn acks_and_pushes_of_the_same_message_store_it_once() {
             message: m,
         }),
     );
-    assert_eq!(s.chats["c3"].messages.len(), 4);
+    assert_eq!(s.chats.entries["c3"].messages.len(), 4);
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::SaveOutbox(v) if v.is_empty()))
@@ -101,8 +116,8 @@ fn refused_sends_fail_with_the_reason_and_transient_ones_retry() {
     type_text(&mut s, "two");
     press(&mut s, "ctrl-s");
     let (a, b) = (
-        s.outbox[0].client_msg_id.clone(),
-        s.outbox[1].client_msg_id.clone(),
+        s.chats.outbox[0].client_msg_id.clone(),
+        s.chats.outbox[1].client_msg_id.clone(),
     );
     let fx = net(
         &mut s,
@@ -112,7 +127,7 @@ fn refused_sends_fail_with_the_reason_and_transient_ones_retry() {
         }),
     );
     assert_eq!(
-        s.outbox[0].status,
+        s.chats.outbox[0].status,
         OutboxStatus::Failed {
             reason: "the chat is closed".into()
         }
@@ -125,7 +140,7 @@ fn refused_sends_fail_with_the_reason_and_transient_ones_retry() {
             error: SendError::Transient("no answer from the server".into()),
         }),
     );
-    assert_eq!(s.outbox[1].status, OutboxStatus::Pending);
+    assert_eq!(s.chats.outbox[1].status, OutboxStatus::Pending);
     // The next tick while online sends it again — never the failed one.
     let fx = update(&mut s, Msg::Tick(T0 + Duration::seconds(1)));
     let sent = sends(&fx);
@@ -148,7 +163,7 @@ fn another_agent_signing_in_does_not_inherit_the_outbox() {
     type_text(&mut s, "unsent");
     press(&mut s, "ctrl-s esc");
     net(&mut s, NetEvent::Session(SessionReply::Expired));
-    assert_eq!(s.outbox.len(), 1);
+    assert_eq!(s.chats.outbox.len(), 1);
     // The same agent again: the outbox stays and goes out on connect.
     let again = Session {
         server: "http://panel.test".into(),
@@ -157,7 +172,7 @@ fn another_agent_signing_in_does_not_inherit_the_outbox() {
         expires_at: None,
     };
     net(&mut s, NetEvent::Session(SessionReply::LoggedIn(again)));
-    assert_eq!(s.outbox.len(), 1);
+    assert_eq!(s.chats.outbox.len(), 1);
     net(&mut s, NetEvent::Session(SessionReply::Expired));
     let other = Session {
         server: "http://panel.test".into(),
@@ -166,7 +181,7 @@ fn another_agent_signing_in_does_not_inherit_the_outbox() {
         expires_at: None,
     };
     let fx = net(&mut s, NetEvent::Session(SessionReply::LoggedIn(other)));
-    assert!(s.outbox.is_empty());
+    assert!(s.chats.outbox.is_empty());
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::SaveOutbox(v) if v.is_empty()))

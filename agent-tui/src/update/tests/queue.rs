@@ -5,36 +5,48 @@ use super::*;
 #[test]
 fn queue_sections_sort_and_j_k_g_g_move_the_selection() {
     let mut s = three_chats();
-    assert_eq!(s.queue.waiting, vec!["c1", "c2"], "longest waiting first");
-    assert_eq!(s.queue.mine, vec!["c3"]);
-    assert_eq!(s.queue.selected.as_deref(), Some("c1"));
+    assert_eq!(
+        s.chats.queue.waiting,
+        vec!["c1", "c2"],
+        "longest waiting first"
+    );
+    assert_eq!(s.chats.queue.mine, vec!["c3"]);
+    assert_eq!(s.chats.queue.selected.as_deref(), Some("c1"));
     press(&mut s, "j");
-    assert_eq!(s.queue.selected.as_deref(), Some("c2"));
+    assert_eq!(s.chats.queue.selected.as_deref(), Some("c2"));
     press(&mut s, "j j j");
-    assert_eq!(s.queue.selected.as_deref(), Some("c3"), "stops at the end");
+    assert_eq!(
+        s.chats.queue.selected.as_deref(),
+        Some("c3"),
+        "stops at the end"
+    );
     press(&mut s, "k");
-    assert_eq!(s.queue.selected.as_deref(), Some("c2"));
+    assert_eq!(s.chats.queue.selected.as_deref(), Some("c2"));
     press(&mut s, "G");
-    assert_eq!(s.queue.selected.as_deref(), Some("c3"));
+    assert_eq!(s.chats.queue.selected.as_deref(), Some("c3"));
     press(&mut s, "g");
-    assert_eq!(s.queue.selected.as_deref(), Some("c3"), "g alone waits");
+    assert_eq!(
+        s.chats.queue.selected.as_deref(),
+        Some("c3"),
+        "g alone waits"
+    );
     assert_eq!(s.pending_keys.len(), 1);
     press(&mut s, "g");
-    assert_eq!(s.queue.selected.as_deref(), Some("c1"));
+    assert_eq!(s.chats.queue.selected.as_deref(), Some("c1"));
     assert!(s.pending_keys.is_empty());
     // A sort change reorders.
     press(&mut s, ":");
     type_text(&mut s, "sort newest");
     press(&mut s, "enter");
-    assert_eq!(s.queue.waiting, vec!["c2", "c1"]);
+    assert_eq!(s.chats.queue.waiting, vec!["c2", "c1"]);
 }
 
 #[test]
 fn enter_opens_the_chat_and_loads_history_and_customer() {
     let mut s = three_chats();
     let fx = press(&mut s, "enter");
-    assert_eq!(s.open_chat.as_deref(), Some("c1"));
-    assert_eq!(s.focus, Pane::Chat);
+    assert_eq!(s.chats.open_chat.as_deref(), Some("c1"));
+    assert_eq!(s.chats.focus, Pane::Chat);
     assert!(
         fx.contains(&Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages {
             chat_id: "c1".into(),
@@ -46,25 +58,25 @@ fn enter_opens_the_chat_and_loads_history_and_customer() {
             "cu-c1".into()
         ))))
     );
-    assert_eq!(s.chats["c1"].history, History::Loading);
+    assert_eq!(s.chats.entries["c1"].history, History::Loading);
 }
 
 #[test]
 fn panes_switch_with_h_l_tab_and_numbers() {
     let mut s = three_chats();
-    assert_eq!(s.focus, Pane::Queue);
+    assert_eq!(s.chats.focus, Pane::Queue);
     press(&mut s, "l");
-    assert_eq!(s.focus, Pane::Chat);
+    assert_eq!(s.chats.focus, Pane::Chat);
     press(&mut s, "l l");
-    assert_eq!(s.focus, Pane::Customer, "l stops at the last pane");
+    assert_eq!(s.chats.focus, Pane::Customer, "l stops at the last pane");
     press(&mut s, "tab");
-    assert_eq!(s.focus, Pane::Queue, "tab wraps");
+    assert_eq!(s.chats.focus, Pane::Queue, "tab wraps");
     press(&mut s, "shift-tab");
-    assert_eq!(s.focus, Pane::Customer);
+    assert_eq!(s.chats.focus, Pane::Customer);
     press(&mut s, "h");
-    assert_eq!(s.focus, Pane::Chat);
+    assert_eq!(s.chats.focus, Pane::Chat);
     press(&mut s, "1");
-    assert_eq!(s.focus, Pane::Queue);
+    assert_eq!(s.chats.focus, Pane::Queue);
 }
 
 #[test]
@@ -73,22 +85,22 @@ fn search_filters_the_queue_and_esc_clears_it() {
     press(&mut s, "/");
     assert_eq!(s.mode, Mode::Search);
     type_text(&mut s, "kenji");
-    assert_eq!(s.queue.len(), 1);
-    assert_eq!(s.queue.selected.as_deref(), Some("c2"));
-    assert_eq!(s.queue.totals[0], 2, "totals ignore the filter");
+    assert_eq!(s.chats.queue.len(), 1);
+    assert_eq!(s.chats.queue.selected.as_deref(), Some("c2"));
+    assert_eq!(s.chats.queue.totals[0], 2, "totals ignore the filter");
     press(&mut s, "esc");
     assert_eq!(s.mode, Mode::Normal);
-    assert_eq!(s.queue.len(), 3);
+    assert_eq!(s.chats.queue.len(), 3);
     press(&mut s, "/");
     type_text(&mut s, "ada");
     let fx = press(&mut s, "enter");
-    assert_eq!(s.open_chat.as_deref(), Some("c1"));
+    assert_eq!(s.chats.open_chat.as_deref(), Some("c1"));
     assert!(
         fx.iter()
             .any(|e| matches!(e, Effect::Net(NetCmd::Chats(ChatCmd::LoadMessages { .. }))))
     );
     press(&mut s, "1 esc");
-    assert!(!s.queue.filter.is_active());
+    assert!(!s.chats.queue.filter.is_active());
 }
 
 #[test]
@@ -126,5 +138,5 @@ fn status_picker_sets_presence_and_next_unread_jumps() {
     c.unread_count = 2;
     net(&mut s, NetEvent::Chats(ChatReply::Loaded(c)));
     press(&mut s, "u");
-    assert_eq!(s.open_chat.as_deref(), Some("c2"));
+    assert_eq!(s.chats.open_chat.as_deref(), Some("c2"));
 }

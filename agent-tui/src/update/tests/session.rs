@@ -56,7 +56,7 @@ fn lost_connection_requeues_in_flight_sends_and_auth_failure_signs_out() {
     press(&mut s, "i");
     type_text(&mut s, "hello");
     press(&mut s, "ctrl-s");
-    assert_eq!(s.outbox[0].status, OutboxStatus::Sending);
+    assert_eq!(s.chats.outbox[0].status, OutboxStatus::Sending);
     net(
         &mut s,
         NetEvent::Conn(ConnEvent::Disconnected {
@@ -64,7 +64,7 @@ fn lost_connection_requeues_in_flight_sends_and_auth_failure_signs_out() {
             retry_in_ms: None,
         }),
     );
-    assert_eq!(s.outbox[0].status, OutboxStatus::Pending);
+    assert_eq!(s.chats.outbox[0].status, OutboxStatus::Pending);
     assert_eq!(s.conn.rtt_ms, None);
     let fx = net(
         &mut s,
@@ -73,7 +73,11 @@ fn lost_connection_requeues_in_flight_sends_and_auth_failure_signs_out() {
     assert!(fx.contains(&Effect::ClearSession));
     assert_eq!(s.mode, Mode::Login);
     assert!(s.session.is_none());
-    assert_eq!(s.outbox.len(), 1, "unsent messages survive the sign-out");
+    assert_eq!(
+        s.chats.outbox.len(),
+        1,
+        "unsent messages survive the sign-out"
+    );
     assert!(s.login.error.as_ref().unwrap().contains("Sign in again"));
     assert_eq!(s.login.email, "maya.chen@example.com");
 }
@@ -107,7 +111,7 @@ fn every_action_applies_in_normal_mode_without_surprises() {
     for a in crate::action::Action::ALL {
         let mut s = three_chats();
         open_mine(&mut s);
-        s.focus = Pane::Chat;
+        s.chats.focus = Pane::Chat;
         let fx = update(&mut s, Msg::Action(a));
         match a {
             crate::action::Action::CopyLink => assert!(fx.contains(&Effect::Clipboard(
@@ -126,8 +130,8 @@ fn every_action_applies_in_normal_mode_without_surprises() {
             crate::action::Action::Export => assert_eq!(s.command.input, "export "),
             crate::action::Action::Tag => assert_eq!(s.command.input, "tag "),
             crate::action::Action::Quit => assert!(s.quit),
-            crate::action::Action::Top => assert!(s.chat_scroll.from_bottom > 0),
-            crate::action::Action::PageUp => assert_eq!(s.chat_scroll.from_bottom, PAGE),
+            crate::action::Action::Top => assert!(s.chats.chat_scroll.from_bottom > 0),
+            crate::action::Action::PageUp => assert_eq!(s.chats.chat_scroll.from_bottom, PAGE),
             _ => {}
         }
     }
