@@ -86,6 +86,11 @@ pub enum ChatReply {
         messages: Vec<Message>,
         older: bool,
     },
+    /// A page of history could not be loaded.
+    MessagesFailed {
+        chat_id: ChatId,
+        error: String,
+    },
     SendAcked {
         client_msg_id: String,
         message: Message,
@@ -152,7 +157,12 @@ impl Worker {
                         older: before_seq.is_some(),
                     }
                     .into(),
-                    Err(e) => rest_failed("messages", e),
+                    Err(e) if e.is_unauthorized() => rest_failed("messages", e),
+                    Err(e) => ChatReply::MessagesFailed {
+                        chat_id,
+                        error: e.message(),
+                    }
+                    .into(),
                 }
             }),
             ChatCmd::Send(item) => {

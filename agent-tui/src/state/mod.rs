@@ -188,7 +188,6 @@ pub enum PickerValue {
     Agent(AgentId),
     Department(DepartmentId),
     Status(AgentStatus),
-    Chat(ChatId),
     Theme(ThemeName),
 }
 
@@ -205,7 +204,6 @@ pub struct PickerItem {
 pub enum PickerKind {
     Transfer { chat_id: ChatId },
     Status,
-    Notifications,
     Theme,
 }
 

@@ -23,11 +23,8 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
             ];
             // Say which chat a chat command will act on, before Enter.
             let word = cl.input.split_whitespace().next().unwrap_or("");
-            let targets_chat = [
-                "claim", "transfer", "close", "reopen", "tag", "untag", "block", "unblock",
-                "export", "copy",
-            ]
-            .contains(&word);
+            let targets_chat =
+                crate::update::commands::find(state, word).is_some_and(|c| c.targets_chat);
             if cl.completions.len() <= 1
                 && targets_chat
                 && let Some(e) = state

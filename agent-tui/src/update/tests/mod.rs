@@ -19,7 +19,10 @@ use crate::msg::{
     AttachmentReply, ChatOp, ChatReply, ConnEvent, DirectoryReply, Msg, NetEvent, SendError,
     SessionReply,
 };
-use crate::state::{ConnState, History, Mode, OutboxStatus, Pane, PickerKind, Session, State};
+use crate::state::{
+    ComposeKind, ConnState, FlashLevel, History, Mode, OutboxItem, OutboxStatus, Pane, PickerKind,
+    Session, State, ViewId,
+};
 
 mod attachments;
 pub(crate) mod canned;
@@ -31,6 +34,7 @@ mod notifications;
 mod outbox;
 mod queue;
 mod session;
+mod views;
 
 pub const T0: OffsetDateTime = datetime!(2026-03-12 15:00 UTC);
 

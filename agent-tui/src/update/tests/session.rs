@@ -108,7 +108,7 @@ fn ctrl_c_leaves_modes_then_quits() {
 
 #[test]
 fn every_action_applies_in_normal_mode_without_surprises() {
-    for a in crate::action::Action::ALL {
+    for a in crate::action::Action::all() {
         let mut s = three_chats();
         open_mine(&mut s);
         s.chats.focus = Pane::Chat;
