@@ -152,7 +152,7 @@ impl Action {
             Action::FocusQueue => "show the queue",
             Action::FocusChat => "show the chat",
             Action::FocusCustomer => "show the customer",
-            Action::Open => "open the selected chat (or the chat a notification is about)",
+            Action::Open => "open the selected chat or notification (in pickers: choose)",
             Action::NextUnread => "jump to the next chat with unread messages",
             Action::Search => "search the queue",
             Action::ClearFilter => "clear search and filters",
