@@ -1,6 +1,6 @@
 //! Agent Panel's terminal console. Module map:
 //! - `action`: every action a key can trigger (named in the config file);
-//! - `keys`: keymaps per mode, defaults and the user's overrides;
+//! - `keys`: keymaps (global, per view, per mode), defaults and the user's overrides;
 //! - `views`: the view registry (Chats, Notifications…) and the `View` trait;
 //! - `state`: plain data — the session, each view's own state, forms;
 //! - `msg` / `effect`: what happens to the console, and what it asks for;

@@ -122,7 +122,7 @@ pub(super) fn copy_link(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
-pub(crate) fn status_badge(s: shared::model::AgentStatus) -> String {
+fn status_badge(s: shared::model::AgentStatus) -> String {
     format!("{} {}", crate::ui::theme::status_symbol(s), s.as_str())
 }
 

@@ -3,7 +3,7 @@
 
 mod actions;
 mod attachments;
-pub(crate) mod canned;
+mod canned;
 mod commands;
 mod compose;
 mod input;
