@@ -20,7 +20,7 @@ fn bench(c: &mut Criterion) {
                 .unwrap_or_else(|e| panic!("{e}"));
         })
     });
-    state.chat_scroll.from_bottom = 400;
+    state.chats.chat_scroll.from_bottom = 400;
     c.bench_function("frame 200x60, scrolled 400 lines up", |b| {
         b.iter(|| {
             term.draw(|f| render(black_box(&state), f))

@@ -22,10 +22,10 @@ fn main() -> anyhow::Result<()> {
     let mut term = Terminal::new(TestBackend::new(200, 60))?;
     term.draw(|f| agent_tui::ui::render(&state, f))?;
     let after = rss_kib().unwrap_or(0);
-    let msgs: usize = state.chats.values().map(|e| e.messages.len()).sum();
+    let msgs: usize = state.chats.entries.values().map(|e| e.messages.len()).sum();
     println!(
         "chats: {}, messages: {msgs}, RSS before: {:.1} MiB, after: {:.1} MiB",
-        state.chats.len(),
+        state.chats.entries.len(),
         before as f64 / 1024.0,
         after as f64 / 1024.0
     );

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::state::ViewId;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -50,11 +52,18 @@ pub enum Action {
     // Canned responses.
     CannedResponses,
     CannedBrowse,
+    // Notifications.
+    ToggleRead,
+    MarkAllRead,
+    /// Show a view (`go_chats`, `go_notifications`…; named by `Action::name`).
+    #[serde(skip)]
+    GoTo(ViewId),
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 38] = [
+    /// Every action but the go-to ones, which `all` adds per view.
+    const PLAIN: [Action; 40] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -92,20 +101,44 @@ impl Action {
         Action::CopyLink,
         Action::CannedResponses,
         Action::CannedBrowse,
+        Action::ToggleRead,
+        Action::MarkAllRead,
         Action::Quit,
     ];
 
+    /// Every action, with one go-to per view.
+    pub fn all() -> impl Iterator<Item = Action> {
+        Action::PLAIN
+            .into_iter()
+            .chain(ViewId::all().map(Action::GoTo))
+    }
+
     /// The snake_case name used in the config file.
     pub fn name(self) -> String {
+        if let Action::GoTo(v) = self {
+            return format!("go_{}", v.name());
+        }
         serde_json::to_value(self)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
     }
 
+    /// The action a config file names.
+    pub fn parse(name: &str) -> Option<Action> {
+        if let Some(v) = name.strip_prefix("go_") {
+            return ViewId::parse(v).map(Action::GoTo);
+        }
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+    }
+
     /// What the action does, for the help overlay.
-    pub fn describe(self) -> &'static str {
-        match self {
+    pub fn describe(self) -> String {
+        let text = match self {
+            Action::GoTo(v) if crate::views::get(v).is_none() => {
+                return format!("go to the {} view (not available yet)", v.title());
+            }
+            Action::GoTo(v) => return format!("go to the {} view", v.title()),
             Action::MoveDown => "move down / scroll down",
             Action::MoveUp => "move up / scroll up",
             Action::Top => "go to the top",
@@ -119,7 +152,7 @@ impl Action {
             Action::FocusQueue => "show the queue",
             Action::FocusChat => "show the chat",
             Action::FocusCustomer => "show the customer",
-            Action::Open => "open the selected chat",
+            Action::Open => "open the selected chat or notification (in pickers: choose)",
             Action::NextUnread => "jump to the next chat with unread messages",
             Action::Search => "search the queue",
             Action::ClearFilter => "clear search and filters",
@@ -137,7 +170,7 @@ impl Action {
             Action::SetStatus => "set your status",
             Action::CommandLine => "command line",
             Action::Help => "this help",
-            Action::Notifications => "notifications",
+            Action::Notifications => "the notifications (like g n)",
             Action::Refresh => "reload lists from the server",
             Action::CycleTheme => "next theme (dark, light, high contrast)",
             Action::CopyLink => "copy the chat link (OSC 52)",
@@ -145,8 +178,11 @@ impl Action {
                 "canned responses (only as the first character; otherwise types it)"
             }
             Action::CannedBrowse => "switch between typing the search and browsing with j/k",
+            Action::ToggleRead => "mark the notification read or unread",
+            Action::MarkAllRead => "mark every notification read",
             Action::Quit => "quit",
-        }
+        };
+        text.to_owned()
     }
 }
 
@@ -156,13 +192,18 @@ mod tests {
 
     #[test]
     fn names_are_snake_case_and_parse_back() {
-        for a in Action::ALL {
+        for a in Action::all() {
             let n = a.name();
             assert!(!n.is_empty());
             assert!(n.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{n}");
-            let back: Action = serde_json::from_value(serde_json::Value::String(n)).unwrap();
-            assert_eq!(back, a);
+            assert_eq!(Action::parse(&n), Some(a), "{n}");
         }
         assert_eq!(Action::MoveDown.name(), "move_down");
+        assert_eq!(
+            Action::GoTo(ViewId::KnowledgeBase).name(),
+            "go_knowledge_base"
+        );
+        assert_eq!(Action::parse("go_nowhere"), None);
+        assert_eq!(Action::parse("no_such_action"), None);
     }
 }

@@ -218,4 +218,33 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         assert!(FileConfig::load(empty.path()).unwrap().server.is_none());
     }
+
+    #[test]
+    fn the_user_guide_keymap_example_applies_without_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("config.toml"),
+            r#"
+[keymap.normal]
+"ctrl-j" = "move_down"
+"ctrl-k" = "move_up"
+"ctrl-t" = "transfer"
+"x" = "none"
+[keymap.chats]
+"X" = "close"
+[keymap.notifications]
+"space" = "toggle_read"
+[keymap.insert]
+"ctrl-enter" = "send"
+"f2" = "toggle_note"
+[keymap.picker]
+"tab" = "move_down"
+"#,
+        )
+        .unwrap();
+        let c = FileConfig::load(dir.path()).unwrap();
+        let (_, errors) = crate::keys::Keymap::with_overrides(&c.keymap);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(c.keymap.len(), 5);
+    }
 }

@@ -1,6 +1,7 @@
 //! `agent-tui demo`: an embedded widget server on SQLite in a temporary directory,
 //! seeded with departments and a team, simulated visitors who start chats, type and
-//! answer, a colleague who picks up chats when the queue grows, and the console
+//! answer, a colleague who hands one of the first chats over (so Notifications has a
+//! mention and a transfer) and picks up chats when the queue grows, and the console
 //! signed in as the demo supervisor.
 
 use std::path::PathBuf;
@@ -262,7 +263,8 @@ pub async fn run(
         format!("Demo server:  {server}"),
         format!("Customer widget (open in a browser): {server}/widget"),
         format!("Signed in as Maya Chen <{DEMO_EMAIL}>, password {DEMO_PASSWORD}"),
-        "Visitors arrive every half minute or so; Sam Rivera picks up chats when the queue grows."
+        "Visitors arrive every half minute or so; Sam Rivera hands you one of the first chats \
+         (g n shows the notifications) and picks up chats when the queue grows."
             .to_owned(),
     ];
     let result = if args.headless {
@@ -418,7 +420,18 @@ async fn simulate(server: String, depts: Vec<(String, String)>, visitors: usize,
         if rng_pick.is_empty() {
             rng_pick = (0..PERSONAS.len()).collect();
         }
-        let k = rand::rng().random_range(0..rng_pick.len());
+        // The first visitor asks Support, where Sam can see the chat and hand it over.
+        let k = if i == 0 {
+            let support: Vec<usize> = (0..rng_pick.len())
+                .filter(|k| PERSONAS[rng_pick[*k]].department == "Support")
+                .collect();
+            match support.len() {
+                0 => 0,
+                n => support[rand::rng().random_range(0..n)],
+            }
+        } else {
+            rand::rng().random_range(0..rng_pick.len())
+        };
         let p = &PERSONAS[rng_pick.swap_remove(k)];
         let dept = depts
             .iter()
@@ -572,6 +585,7 @@ async fn colleague(
     if !pick_up {
         std::future::pending::<()>().await;
     }
+    hand_over_first_chat(&rest, &sock, speed).await;
     loop {
         tokio::time::sleep(jitter(speed, 40.0, 70.0)).await;
         let Ok(waiting) = rest.chats(shared::model::ChatStatus::Waiting).await else {
@@ -600,4 +614,60 @@ async fn colleague(
                 .await;
         }
     }
+}
+
+/// Takes the first waiting chat, asks Maya in a note to take it (a mention) and
+/// transfers it to her (a transfer notification), so the console's Notifications view
+/// has something in it from the start.
+async fn hand_over_first_chat(rest: &Rest, sock: &Socket, speed: f64) {
+    let Ok(agents) = rest.agents().await else {
+        return;
+    };
+    let Some(maya) = agents.into_iter().find(|a| a.email == DEMO_EMAIL) else {
+        return;
+    };
+    let deadline = tokio::time::Instant::now() + scaled(speed, 60.0);
+    let chat = loop {
+        if let Ok(waiting) = rest.chats(shared::model::ChatStatus::Waiting).await
+            && let Some(c) = waiting.into_iter().min_by_key(|c| c.created_at)
+        {
+            break c;
+        }
+        if tokio::time::Instant::now() > deadline {
+            return;
+        }
+        tokio::time::sleep(scaled(speed, 1.5)).await;
+    };
+    // Long enough for the new chat to be seen waiting first.
+    tokio::time::sleep(jitter(speed, 3.0, 5.0)).await;
+    let claimed = sock
+        .submit(ev::CHAT_CLAIM, json!({"chat_id": chat.id}))
+        .await;
+    if !claimed.is_ok_and(|v| v.get("ok") == Some(&Value::Bool(true))) {
+        return;
+    }
+    let first = chat
+        .customer
+        .name
+        .split(' ')
+        .next()
+        .unwrap_or("the customer");
+    let _ = sock
+        .submit(
+            ev::MESSAGE_SEND,
+            json!({
+                "chat_id": chat.id,
+                "client_msg_id": uuid::Uuid::new_v4().to_string(),
+                "kind": "note",
+                "body": format!("@Maya could you take {first}'s chat? I am on a call for the next half hour."),
+            }),
+        )
+        .await;
+    tokio::time::sleep(jitter(speed, 1.0, 2.0)).await;
+    let _ = sock
+        .submit(
+            ev::CHAT_TRANSFER,
+            json!({"chat_id": chat.id, "to_agent_id": maya.id}),
+        )
+        .await;
 }

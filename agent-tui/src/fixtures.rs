@@ -138,7 +138,7 @@ pub fn workload(waiting: usize, mine: usize, per_chat: usize, now: OffsetDateTim
     s.mode = Mode::Normal;
     s.conn.state = ConnState::Connected;
     s.conn.rtt_ms = Some(3);
-    s.departments = vec![Department {
+    s.directory.departments = vec![Department {
         id: "d1".into(),
         name: "Support".into(),
         created_at: now,
@@ -146,7 +146,7 @@ pub fn workload(waiting: usize, mine: usize, per_chat: usize, now: OffsetDateTim
     for i in 0..waiting {
         let mut c = chat(i, now, ChatStatus::Waiting);
         c.last_message = messages(&c.id, 1, now).pop();
-        s.chats.insert(c.id.clone(), ChatEntry::new(c));
+        s.chats.entries.insert(c.id.clone(), ChatEntry::new(c));
     }
     for j in 0..mine {
         let mut c = chat(waiting + j, now, ChatStatus::Active);
@@ -157,12 +157,12 @@ pub fn workload(waiting: usize, mine: usize, per_chat: usize, now: OffsetDateTim
         let mut e = ChatEntry::new(c);
         e.messages = msgs.into_iter().map(|m| (m.seq, m)).collect();
         e.history = History::Loaded { complete: true };
-        s.chats.insert(e.chat.id.clone(), e);
+        s.chats.entries.insert(e.chat.id.clone(), e);
     }
     crate::update::rebuild(&mut s);
     if mine > 0 {
-        s.open_chat = Some(format!("chat-{waiting:05}"));
-        s.focus = Pane::Chat;
+        s.chats.open_chat = Some(format!("chat-{waiting:05}"));
+        s.chats.focus = Pane::Chat;
     }
     s
 }

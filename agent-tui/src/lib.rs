@@ -1,10 +1,11 @@
 //! Agent Panel's terminal console. Module map:
 //! - `action`: every action a key can trigger (named in the config file);
-//! - `keys`: keymaps per mode, defaults and the user's overrides;
-//! - `state`: plain data — chats, queue, outbox, connection, forms;
+//! - `keys`: keymaps (global, per view, per mode), defaults and the user's overrides;
+//! - `views`: the view registry (Chats, Notifications…) and the `View` trait;
+//! - `state`: plain data — the session, each view's own state, forms;
 //! - `msg` / `effect`: what happens to the console, and what it asks for;
-//! - `update`: the pure state machine between them;
-//! - `ui`: `render(&State, &mut Frame)`, one file per pane;
+//! - `update`: the pure state machine between them, `update/views/` per view;
+//! - `ui`: `render(&State, &mut Frame)`: bars and overlays, `ui/views/` per view;
 //! - `net`: the worker that owns REST and the socket, and sanitises all input;
 //! - `config`: config file, session and outbox files;
 //! - `app`: the terminal loop; `demo`: the one-command demo.
@@ -21,3 +22,4 @@ pub mod net;
 pub mod state;
 pub mod ui;
 pub mod update;
+pub mod views;

@@ -1,17 +1,17 @@
 //! Everything that can happen to the console: keys, ticks, and what the network
-//! worker reports (already sanitised by the net layer).
+//! worker reports (already sanitised by the net layer), grouped by domain.
 
 use crossterm::event::KeyEvent;
 use shared::ApiError;
-use shared::canned::CannedResponse;
-use shared::events::{ServerEvent, SyncAck, TypingEvent};
-use shared::model::{
-    Agent, Attachment, Chat, ChatId, ChatStatus, Customer, CustomerProfile, Department, Message,
-};
+use shared::events::{ServerEvent, TypingEvent};
 use time::OffsetDateTime;
 
 use crate::action::Action;
-use crate::state::Session;
+pub use crate::net::attachments::AttachmentReply;
+pub use crate::net::canned::CannedReply;
+pub use crate::net::chats::{ChatOp, ChatReply};
+pub use crate::net::directory::DirectoryReply;
+pub use crate::net::session::SessionReply;
 
 // Messages move through a channel a few at a time; boxing the network variant
 // would buy nothing measurable.
@@ -29,28 +29,6 @@ pub enum Msg {
     /// An action from outside the keymap (tests, the command line).
     Action(Action),
     Net(NetEvent),
-}
-
-/// Which chat operation an ack answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChatOp {
-    Claim,
-    Transfer,
-    Close,
-    Reopen,
-    Tag,
-}
-
-impl ChatOp {
-    pub fn verb(self) -> &'static str {
-        match self {
-            ChatOp::Claim => "claim",
-            ChatOp::Transfer => "transfer",
-            ChatOp::Close => "close",
-            ChatOp::Reopen => "reopen",
-            ChatOp::Tag => "tag",
-        }
-    }
 }
 
 /// Why a send did not go through.
@@ -74,80 +52,26 @@ pub enum ConnEvent {
     },
     /// The server refused the token (expired or revoked).
     AuthFailed(String),
+    /// The latest ping's round trip, in milliseconds.
+    Rtt(u32),
 }
 
+/// What the worker reports: the socket's state, pushes, and each domain's results.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum NetEvent {
-    LoggedIn(Session),
-    LoginFailed(String),
     Conn(ConnEvent),
-    Rtt(u32),
-    ChatsLoaded {
-        status: ChatStatus,
-        chats: Vec<Chat>,
-    },
-    ChatLoaded(Chat),
-    MessagesLoaded {
-        chat_id: ChatId,
-        messages: Vec<Message>,
-        older: bool,
-    },
-    CustomerLoaded(CustomerProfile),
-    AgentsLoaded(Vec<Agent>),
-    DepartmentsLoaded(Vec<Department>),
-    Server(ServerEvent),
+    /// A pushed server event (also replayed by `sync`).
+    Push(ServerEvent),
     Typing(TypingEvent),
-    Synced(SyncAck),
-    SendAcked {
-        client_msg_id: String,
-        message: Message,
-    },
-    SendFailed {
-        client_msg_id: String,
-        error: SendError,
-    },
-    ChatActionDone {
-        op: ChatOp,
-        chat: Chat,
-    },
-    ChatActionFailed {
-        op: ChatOp,
-        chat_id: ChatId,
-        error: SendError,
-    },
-    PresenceSet(Agent),
-    CustomerBlocked(Customer),
-    Exported {
-        path: String,
-    },
-    /// A file is on the server, ready to go with the chat's next message.
-    Uploaded {
-        chat_id: ChatId,
-        /// As typed after `:attach`.
-        path: String,
-        attachment: Attachment,
-    },
-    /// A file could not be attached (missing, too large, refused…).
-    UploadFailed {
-        chat_id: ChatId,
-        path: String,
-        error: String,
-    },
-    /// A message's file was written to `path`.
-    AttachmentSaved {
-        name: String,
-        path: String,
-    },
+    Session(SessionReply),
+    Chats(ChatReply),
+    Directory(DirectoryReply),
+    Canned(CannedReply),
+    Attachments(AttachmentReply),
     /// A request that has no better place to report: shown in the message line.
     Failed {
         what: String,
         error: String,
     },
-    CannedLoaded(Vec<CannedResponse>),
-    CannedCreated(CannedResponse),
-    CannedDeleted {
-        shortcut: String,
-    },
-    /// A REST call answered 401: the session is over.
-    SessionExpired,
 }

@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use agent_tui::effect::NetCmd;
-use agent_tui::msg::{ConnEvent, Msg, NetEvent};
+use agent_tui::effect::{AttachmentCmd, ChatCmd, NetCmd, SessionCmd};
+use agent_tui::msg::{AttachmentReply, ChatReply, ConnEvent, Msg, NetEvent, SessionReply};
 use agent_tui::net::Net;
 use agent_tui::net::socket::{Socket, SocketEvent};
 use agent_tui::state::{OutboxItem, OutboxStatus};
@@ -87,46 +87,63 @@ async fn a_file_is_uploaded_sent_by_id_and_saved_without_overwriting() {
     // The console's worker signs in, connects and claims it.
     let (out, mut rx) = mpsc::unbounded_channel();
     let net = Net::spawn(out);
-    net.send(NetCmd::Login {
+    net.send(NetCmd::Session(SessionCmd::Login {
         server: url.clone(),
         email: "a@files.test".into(),
         password: "files-pass-1".into(),
         remember: false,
-    });
-    let NetEvent::LoggedIn(session) = next(&mut rx, |e| {
-        matches!(e, NetEvent::LoggedIn(_) | NetEvent::LoginFailed(_))
+    }));
+    let NetEvent::Session(SessionReply::LoggedIn(session)) = next(&mut rx, |e| {
+        matches!(
+            e,
+            NetEvent::Session(SessionReply::LoggedIn(_))
+                | NetEvent::Session(SessionReply::LoginFailed(_))
+        )
     })
     .await
     else {
         panic!("login failed");
     };
-    net.send(NetCmd::Connect {
+    net.send(NetCmd::Session(SessionCmd::Connect {
         server: url.clone(),
         token: session.token,
-    });
+    }));
     next(&mut rx, |e| {
         matches!(e, NetEvent::Conn(ConnEvent::Connected))
     })
     .await;
-    net.send(NetCmd::Claim(chat_id.clone()));
-    next(&mut rx, |e| matches!(e, NetEvent::ChatActionDone { .. })).await;
+    net.send(NetCmd::Chats(ChatCmd::Claim(chat_id.clone())));
+    next(&mut rx, |e| {
+        matches!(e, NetEvent::Chats(ChatReply::ActionDone { .. }))
+    })
+    .await;
 
     // Checked before upload: a missing file never reaches the server.
-    net.send(NetCmd::Upload {
+    net.send(NetCmd::Attachments(AttachmentCmd::Upload {
         chat_id: chat_id.clone(),
         path: tmp.path().join("nope.pdf").display().to_string(),
-    });
-    let e = next(&mut rx, |e| matches!(e, NetEvent::UploadFailed { .. })).await;
+    }));
+    let e = next(&mut rx, |e| {
+        matches!(
+            e,
+            NetEvent::Attachments(AttachmentReply::UploadFailed { .. })
+        )
+    })
+    .await;
     assert!(format!("{e:?}").contains("no such file"), "{e:?}");
 
     let local = tmp.path().join("invoice.pdf");
     std::fs::write(&local, b"%PDF-1.4 invoice").unwrap();
-    net.send(NetCmd::Upload {
+    net.send(NetCmd::Attachments(AttachmentCmd::Upload {
         chat_id: chat_id.clone(),
         path: local.display().to_string(),
-    });
-    let NetEvent::Uploaded { attachment, .. } = next(&mut rx, |e| {
-        matches!(e, NetEvent::Uploaded { .. } | NetEvent::UploadFailed { .. })
+    }));
+    let NetEvent::Attachments(AttachmentReply::Uploaded { attachment, .. }) = next(&mut rx, |e| {
+        matches!(
+            e,
+            NetEvent::Attachments(AttachmentReply::Uploaded { .. })
+                | NetEvent::Attachments(AttachmentReply::UploadFailed { .. })
+        )
     })
     .await
     else {
@@ -137,7 +154,7 @@ async fn a_file_is_uploaded_sent_by_id_and_saved_without_overwriting() {
     assert_eq!(attachment.content_type, "application/pdf");
 
     // Sent with an empty body, by id.
-    net.send(NetCmd::Send(OutboxItem {
+    net.send(NetCmd::Chats(ChatCmd::Send(OutboxItem {
         client_msg_id: "files-1".into(),
         chat_id: chat_id.clone(),
         body: String::new(),
@@ -145,12 +162,16 @@ async fn a_file_is_uploaded_sent_by_id_and_saved_without_overwriting() {
         attachments: vec![attachment.clone()],
         created_at: time::OffsetDateTime::now_utc(),
         status: OutboxStatus::Sending,
-    }));
+    })));
     let e = next(&mut rx, |e| {
-        matches!(e, NetEvent::SendAcked { .. } | NetEvent::SendFailed { .. })
+        matches!(
+            e,
+            NetEvent::Chats(ChatReply::SendAcked { .. })
+                | NetEvent::Chats(ChatReply::SendFailed { .. })
+        )
     })
     .await;
-    let NetEvent::SendAcked { message, .. } = e else {
+    let NetEvent::Chats(ChatReply::SendAcked { message, .. }) = e else {
         panic!("{e:?}");
     };
     assert_eq!(message.attachments, vec![attachment.clone()]);
@@ -160,19 +181,19 @@ async fn a_file_is_uploaded_sent_by_id_and_saved_without_overwriting() {
     std::fs::create_dir(&dir).unwrap();
     let mut paths = Vec::new();
     for _ in 0..2 {
-        net.send(NetCmd::SaveAttachment {
+        net.send(NetCmd::Attachments(AttachmentCmd::Save {
             attachment: attachment.clone(),
             dir: Some(dir.display().to_string()),
-        });
+        }));
         match next(&mut rx, |e| {
             matches!(
                 e,
-                NetEvent::AttachmentSaved { .. } | NetEvent::Failed { .. }
+                NetEvent::Attachments(AttachmentReply::Saved { .. }) | NetEvent::Failed { .. }
             )
         })
         .await
         {
-            NetEvent::AttachmentSaved { path, .. } => paths.push(path),
+            NetEvent::Attachments(AttachmentReply::Saved { path, .. }) => paths.push(path),
             other => panic!("{other:?}"),
         }
     }

@@ -1,11 +1,14 @@
-//! The default bindings per context (vim-style), as data.
+//! The default bindings per context (vim-style), as data. Each view's own keys are
+//! its `View::keys`; the go-to keys (`g c`, `g n`…) come from the list of views.
 
 use super::KeyContext;
 use crate::action::Action;
+use crate::views;
 
 pub fn bindings(ctx: KeyContext) -> &'static [(&'static str, Action)] {
     match ctx {
         KeyContext::Normal => NORMAL,
+        KeyContext::View(v) => views::get(v).map_or(&[], |view| view.keys()),
         KeyContext::Insert => INSERT,
         KeyContext::Picker => PICKER,
         KeyContext::Canned => CANNED,
@@ -13,6 +16,7 @@ pub fn bindings(ctx: KeyContext) -> &'static [(&'static str, Action)] {
     }
 }
 
+// Movement means whatever the view shows; the rest is the same everywhere.
 const NORMAL: &[(&str, Action)] = &[
     ("j", Action::MoveDown),
     ("down", Action::MoveDown),
@@ -26,35 +30,13 @@ const NORMAL: &[(&str, Action)] = &[
     ("pagedown", Action::PageDown),
     ("ctrl-u", Action::PageUp),
     ("pageup", Action::PageUp),
-    ("h", Action::FocusLeft),
-    ("left", Action::FocusLeft),
-    ("l", Action::FocusRight),
-    ("right", Action::FocusRight),
-    ("tab", Action::NextPane),
-    ("shift-tab", Action::PrevPane),
-    ("1", Action::FocusQueue),
-    ("2", Action::FocusChat),
-    ("3", Action::FocusCustomer),
-    ("enter", Action::Open),
-    ("u", Action::NextUnread),
-    ("/", Action::Search),
     ("esc", Action::ClearFilter),
-    ("i", Action::Compose),
-    ("r", Action::Compose),
-    ("n", Action::ComposeNote),
-    ("c", Action::Claim),
-    ("x", Action::Close),
-    ("R", Action::Reopen),
-    ("t", Action::Transfer),
-    ("#", Action::Tag),
-    ("e", Action::Export),
     ("s", Action::SetStatus),
     (":", Action::CommandLine),
     ("?", Action::Help),
     ("N", Action::Notifications),
     ("ctrl-r", Action::Refresh),
     ("T", Action::CycleTheme),
-    ("y", Action::CopyLink),
     ("q", Action::Quit),
 ];
 

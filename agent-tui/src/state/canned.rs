@@ -53,7 +53,7 @@ pub fn ranked(items: &[CannedResponse], query: &str) -> Vec<usize> {
 impl State {
     /// The value of one variable for the open chat and the signed-in agent.
     pub fn canned_variable(&self, name: &str) -> Option<String> {
-        let chat = self.open_entry().map(|e| &e.chat);
+        let chat = self.chats.open_entry().map(|e| &e.chat);
         let me = self.me();
         match name {
             "customer_name" => chat.map(|c| c.customer.name.clone()),
@@ -77,19 +77,20 @@ impl State {
     /// The responses the picker shows now, best first.
     pub fn canned_visible(&self) -> Vec<&CannedResponse> {
         let q = self
+            .chats
             .canned_picker
             .as_ref()
             .map(|p| p.query.as_str())
             .unwrap_or("");
-        ranked(&self.canned, q)
+        ranked(&self.chats.canned, q)
             .into_iter()
-            .filter_map(|i| self.canned.get(i))
+            .filter_map(|i| self.chats.canned.get(i))
             .collect()
     }
 
     /// The response under the picker's cursor.
     pub fn canned_selected(&self) -> Option<&CannedResponse> {
-        let sel = self.canned_picker.as_ref()?.selected;
+        let sel = self.chats.canned_picker.as_ref()?.selected;
         self.canned_visible().get(sel).copied()
     }
 }

@@ -1,18 +1,18 @@
-//! The console's state as plain data: chats, messages, the queue view, the outbox, the
-//! connection, forms and overlays. Only `update` changes it; `ui` only reads it.
+//! The console's state as plain data: the session and connection, the views' own
+//! state, the directory every view shares, forms and overlays. Only `update` changes
+//! it; `ui` only reads it.
 
 pub mod canned;
 pub mod outbox;
 pub mod queue;
+pub mod views;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
-use ratatui_textarea::{TextArea, WrapMode};
 use serde::{Deserialize, Serialize};
-use shared::canned::CannedResponse;
 use shared::model::{
-    Agent, AgentId, AgentStatus, Attachment, Chat, ChatId, CustomerId, CustomerProfile, Department,
-    DepartmentId, EventId, Message, Notification, Seq,
+    Agent, AgentId, AgentStatus, ChatId, CustomerId, CustomerProfile, Department, DepartmentId,
+    EventId,
 };
 use time::{OffsetDateTime, UtcOffset};
 
@@ -20,6 +20,11 @@ use crate::keys::{KeyPress, Keymap};
 pub use canned::CannedPicker;
 pub use outbox::{OutboxItem, OutboxStatus};
 pub use queue::{QueueFilter, QueueState, Section, SortOrder};
+pub use views::ViewId;
+pub use views::chats::{
+    ChatEntry, ChatScroll, ChatsView, ComposeKind, Composer, History, Pane, new_textarea,
+};
+pub use views::notifications::{NotificationEntry, NotificationsView};
 
 /// A signed-in agent's session, as saved on disk (mode 0600).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,31 +60,6 @@ impl Mode {
             Mode::Picker => "PICK",
             Mode::Canned => "CANNED",
             Mode::Login => "LOGIN",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pane {
-    Queue,
-    Chat,
-    Customer,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 3] = [Pane::Queue, Pane::Chat, Pane::Customer];
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Queue => "Queue",
-            Pane::Chat => "Chat",
-            Pane::Customer => "Customer",
-        }
-    }
-    pub fn index(self) -> usize {
-        match self {
-            Pane::Queue => 0,
-            Pane::Chat => 1,
-            Pane::Customer => 2,
         }
     }
 }
@@ -159,128 +139,6 @@ impl Connection {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum History {
-    NotLoaded,
-    Loading,
-    /// Loaded the newest page; `complete` when it reaches seq 1.
-    Loaded {
-        complete: bool,
-    },
-}
-
-/// One chat and what the console knows about it.
-#[derive(Debug, Clone)]
-pub struct ChatEntry {
-    pub chat: Chat,
-    pub messages: BTreeMap<Seq, Message>,
-    pub history: History,
-    /// The visitor is typing; the indicator expires at this time if no update comes.
-    pub customer_typing_until: Option<OffsetDateTime>,
-    /// The highest seq this console has marked read.
-    pub read_sent: Seq,
-    /// When the chat entered the queue (`created_at`, or the last reopen).
-    pub waiting_since: OffsetDateTime,
-}
-
-impl ChatEntry {
-    pub fn new(chat: Chat) -> ChatEntry {
-        let waiting_since = chat.created_at;
-        ChatEntry {
-            chat,
-            messages: BTreeMap::new(),
-            history: History::NotLoaded,
-            customer_typing_until: None,
-            read_sent: 0,
-            waiting_since,
-        }
-    }
-
-    pub fn last_seq(&self) -> Seq {
-        let local = self.messages.keys().next_back().copied().unwrap_or(0);
-        local.max(self.chat.last_seq)
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ComposeKind {
-    Reply,
-    Note,
-}
-
-impl ComposeKind {
-    pub fn label(self) -> &'static str {
-        match self {
-            ComposeKind::Reply => "REPLY",
-            ComposeKind::Note => "NOTE",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Composer {
-    pub textarea: TextArea<'static>,
-    pub kind: ComposeKind,
-    /// Whether the server was last told "typing: true" for `typing_chat`.
-    pub typing_on: bool,
-    pub typing_chat: Option<ChatId>,
-    pub typing_sent_at: Option<OffsetDateTime>,
-    pub last_input_at: Option<OffsetDateTime>,
-    /// Unsent text per chat, kept when the agent switches chats.
-    pub drafts: HashMap<ChatId, (Vec<String>, ComposeKind)>,
-    /// Uploaded files waiting for the next message of each chat (`:attach`).
-    pub staged: HashMap<ChatId, Vec<Attachment>>,
-    /// Uploads under way: the chat they are for and the path as typed.
-    pub uploading: Vec<(ChatId, String)>,
-}
-
-impl Default for Composer {
-    fn default() -> Self {
-        Composer {
-            textarea: new_textarea(Vec::new()),
-            kind: ComposeKind::Reply,
-            typing_on: false,
-            typing_chat: None,
-            typing_sent_at: None,
-            last_input_at: None,
-            drafts: HashMap::new(),
-            staged: HashMap::new(),
-            uploading: Vec::new(),
-        }
-    }
-}
-
-pub fn new_textarea(lines: Vec<String>) -> TextArea<'static> {
-    let mut ta = if lines.is_empty() {
-        TextArea::default()
-    } else {
-        TextArea::new(lines)
-    };
-    ta.set_wrap_mode(WrapMode::WordOrGlyph);
-    ta.set_max_histories(100);
-    ta
-}
-
-impl Composer {
-    pub fn text(&self) -> String {
-        self.textarea.lines().join("\n")
-    }
-    pub fn is_empty(&self) -> bool {
-        self.textarea.lines().iter().all(|l| l.trim().is_empty())
-    }
-    /// Files staged for `chat_id`'s next message.
-    pub fn staged_for(&self, chat_id: &str) -> &[Attachment] {
-        self.staged.get(chat_id).map_or(&[], Vec::as_slice)
-    }
-    /// Paths (as typed) of the files still uploading for `chat_id`.
-    pub fn uploading_for<'a>(&'a self, chat_id: &'a str) -> impl Iterator<Item = &'a str> {
-        self.uploading
-            .iter()
-            .filter(move |(c, _)| c == chat_id)
-            .map(|(_, n)| n.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginField {
     Server,
     Email,
@@ -330,7 +188,6 @@ pub enum PickerValue {
     Agent(AgentId),
     Department(DepartmentId),
     Status(AgentStatus),
-    Chat(ChatId),
     Theme(ThemeName),
 }
 
@@ -347,7 +204,6 @@ pub struct PickerItem {
 pub enum PickerKind {
     Transfer { chat_id: ChatId },
     Status,
-    Notifications,
     Theme,
 }
 
@@ -411,19 +267,13 @@ pub struct Flash {
     pub at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotificationEntry {
-    pub notification: Notification,
-    pub at: OffsetDateTime,
-    pub seen: bool,
-}
-
-/// Scroll position of the chat history, counted in screen lines from the bottom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ChatScroll {
-    pub from_bottom: usize,
-    /// Messages that arrived while scrolled up ("new messages below").
-    pub unseen: u32,
+/// Who is who: agents (with presence and load), departments, and the customer
+/// profiles loaded so far. Shared by every view.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub agents: Vec<Agent>,
+    pub departments: Vec<Department>,
+    pub customers: HashMap<CustomerId, CustomerProfile>,
 }
 
 #[derive(Debug, Clone)]
@@ -433,24 +283,14 @@ pub struct State {
     pub server_url: String,
     pub session: Option<Session>,
     pub mode: Mode,
-    pub focus: Pane,
-    pub chats: HashMap<ChatId, ChatEntry>,
-    pub queue: QueueState,
-    pub open_chat: Option<ChatId>,
-    pub chat_scroll: ChatScroll,
-    pub customer_scroll: u16,
-    pub composer: Composer,
-    pub outbox: Vec<OutboxItem>,
+    /// The view on screen.
+    pub view: ViewId,
+    pub chats: ChatsView,
+    pub notifications: NotificationsView,
+    pub directory: Directory,
     pub conn: Connection,
-    pub notifications: Vec<NotificationEntry>,
-    pub customers: HashMap<CustomerId, CustomerProfile>,
-    pub agents: Vec<Agent>,
-    pub departments: Vec<Department>,
     pub command: CommandLine,
     pub picker: Option<Picker>,
-    /// Canned responses: the agent's personal ones and the team's, by shortcut.
-    pub canned: Vec<CannedResponse>,
-    pub canned_picker: Option<CannedPicker>,
     pub login: LoginForm,
     pub flash: Option<Flash>,
     pub keymap: Keymap,
@@ -470,9 +310,6 @@ pub struct State {
     pub enhanced_keys: bool,
     /// The agent's local time offset, read once at start-up (times show in it).
     pub utc_offset: UtcOffset,
-    /// Whose outbox this is: kept across a sign-out, so another agent signing in on
-    /// the same console never sends it.
-    pub outbox_agent: Option<String>,
 }
 
 impl State {
@@ -487,23 +324,13 @@ impl State {
             server_url,
             session: None,
             mode: Mode::Login,
-            focus: Pane::Queue,
-            chats: HashMap::new(),
-            queue: QueueState::default(),
-            open_chat: None,
-            chat_scroll: ChatScroll::default(),
-            customer_scroll: 0,
-            composer: Composer::default(),
-            outbox: Vec::new(),
+            view: ViewId::Chats,
+            chats: ChatsView::default(),
+            notifications: NotificationsView::default(),
+            directory: Directory::default(),
             conn: Connection::default(),
-            notifications: Vec::new(),
-            customers: HashMap::new(),
-            agents: Vec::new(),
-            departments: Vec::new(),
             command: CommandLine::default(),
             picker: None,
-            canned: Vec::new(),
-            canned_picker: None,
             flash: None,
             keymap: Keymap::defaults(),
             pending_keys: Vec::new(),
@@ -516,7 +343,6 @@ impl State {
             width: 160,
             enhanced_keys: false,
             utc_offset: UtcOffset::UTC,
-            outbox_agent: None,
         }
     }
 
@@ -532,12 +358,9 @@ impl State {
         self.width < 100
     }
 
-    pub fn open_entry(&self) -> Option<&ChatEntry> {
-        self.open_chat.as_ref().and_then(|id| self.chats.get(id))
-    }
-
     pub fn department_name(&self, id: &str) -> Option<&str> {
-        self.departments
+        self.directory
+            .departments
             .iter()
             .find(|d| d.id == id)
             .map(|d| d.name.as_str())
@@ -547,33 +370,10 @@ impl State {
         if self.my_id() == Some(id) {
             return self.me().map(|a| a.name.as_str());
         }
-        self.agents
+        self.directory
+            .agents
             .iter()
             .find(|a| a.id == id)
             .map(|a| a.name.as_str())
-    }
-
-    pub fn unseen_notifications(&self) -> usize {
-        self.notifications.iter().filter(|n| !n.seen).count()
-    }
-
-    /// Outbox items of one chat, in send order.
-    pub fn outbox_for<'a>(&'a self, chat_id: &'a str) -> impl Iterator<Item = &'a OutboxItem> {
-        self.outbox.iter().filter(move |o| o.chat_id == chat_id)
-    }
-
-    /// The chat the chat-level actions (claim, close, transfer…) apply to: the
-    /// selected row while the queue has focus, otherwise the open chat.
-    pub fn target_chat(&self) -> Option<ChatId> {
-        if self.focus == Pane::Queue {
-            self.queue
-                .selected
-                .clone()
-                .or_else(|| self.open_chat.clone())
-        } else {
-            self.open_chat
-                .clone()
-                .or_else(|| self.queue.selected.clone())
-        }
     }
 }

@@ -23,14 +23,14 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
             ];
             // Say which chat a chat command will act on, before Enter.
             let word = cl.input.split_whitespace().next().unwrap_or("");
-            let targets_chat = [
-                "claim", "transfer", "close", "reopen", "tag", "untag", "block", "unblock",
-                "export", "copy",
-            ]
-            .contains(&word);
+            let targets_chat =
+                crate::update::commands::find(state, word).is_some_and(|c| c.targets_chat);
             if cl.completions.len() <= 1
                 && targets_chat
-                && let Some(e) = state.target_chat().and_then(|id| state.chats.get(&id))
+                && let Some(e) = state
+                    .chats
+                    .target_chat()
+                    .and_then(|id| state.chats.entries.get(&id))
             {
                 let used = width(&cl.input) + 3;
                 spans.push(Span::styled(
@@ -65,9 +65,9 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         }
         Mode::Search => Line::from(vec![
             Span::styled("/", t.accent),
-            Span::raw(state.queue.filter.text.clone()),
+            Span::raw(state.chats.queue.filter.text.clone()),
             Span::styled("█", t.accent),
-            Span::styled(format!("  {} match(es)", state.queue.len()), t.dim),
+            Span::styled(format!("  {} match(es)", state.chats.queue.len()), t.dim),
         ]),
         _ => {
             if !state.pending_keys.is_empty() {

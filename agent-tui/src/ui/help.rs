@@ -1,5 +1,5 @@
-//! The `?` overlay, generated from the live keymap and the command list so it can
-//! never disagree with what the keys do.
+//! The `?` overlay, generated from the live keymap and the registered commands (global,
+//! then per view) so it can never disagree with what the keys do.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::text::pad;
 use super::{Theme, centered, clear, overlay_block};
 use crate::state::State;
-use crate::update::COMMANDS;
+use crate::update::commands;
 
 /// Every help line as plain text, in order (also what the tests read).
 pub fn help_lines(state: &State) -> Vec<(String, HelpKind)> {
@@ -27,16 +27,16 @@ pub fn help_lines(state: &State) -> Vec<(String, HelpKind)> {
         }
         out.push((String::new(), HelpKind::Text));
     }
-    out.push(("Commands (: then Tab completes)".into(), HelpKind::Heading));
-    for (name, args, what) in COMMANDS {
-        let syntax = if args.is_empty() {
-            format!(":{name}")
-        } else {
-            format!(":{name} {args}")
-        };
-        out.push((format!("{syntax}\t{what}"), HelpKind::Binding));
+    for (scope, list) in commands::scopes() {
+        out.push((
+            format!("Commands: {scope} (: then Tab completes)"),
+            HelpKind::Heading,
+        ));
+        for c in list {
+            out.push((format!("{}\t{}", c.syntax(), c.help), HelpKind::Binding));
+        }
+        out.push((String::new(), HelpKind::Text));
     }
-    out.push((String::new(), HelpKind::Text));
     out.push(("Sending".into(), HelpKind::Heading));
     let kitty = if state.enhanced_keys {
         "this terminal reports Ctrl+Enter, so it sends"

@@ -1,29 +1,25 @@
-//! Drawing: a pure `render(&State, &mut Frame)` that lays out the panes, one file per
-//! pane or overlay.
+//! Drawing: a pure `render(&State, &mut Frame)`: the bars and overlays here, the
+//! body by the active view (`views/`, one module per view).
 
-mod canned;
-mod chat;
 mod cmdline;
-mod composer;
-mod customer;
 mod help;
 mod login;
 mod picker;
-mod queue;
 mod statusbar;
 #[cfg(test)]
 mod tests;
 pub mod text;
 pub mod theme;
 mod topbar;
+pub mod views;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, BorderType, Borders, Clear};
 
-use crate::state::{Mode, Pane, State};
+use crate::state::{Mode, State};
 pub use theme::Theme;
 
 /// Below this width the console shows one pane at a time.
@@ -45,61 +41,14 @@ pub fn render(state: &State, f: &mut Frame) {
     ])
     .areas(area);
     topbar::render(state, &t, f, top);
-    if area.width < NARROW {
-        let [tabs, pane] =
-            Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(body);
-        render_tabs(state, &t, f, tabs);
-        render_pane(state, &t, f, pane, state.focus);
-    } else {
-        let queue_w = if area.width >= 150 { 40 } else { 32 };
-        let customer_w = if area.width >= 150 { 36 } else { 28 };
-        let [q, c, cu] = Layout::horizontal([
-            Constraint::Length(queue_w),
-            Constraint::Min(30),
-            Constraint::Length(customer_w),
-        ])
-        .areas(body);
-        render_pane(state, &t, f, q, Pane::Queue);
-        render_pane(state, &t, f, c, Pane::Chat);
-        render_pane(state, &t, f, cu, Pane::Customer);
-    }
+    crate::views::active(state).render(state, &t, f, body);
     statusbar::render(state, &t, f, status);
     cmdline::render(state, &t, f, cmd);
     match state.mode {
         Mode::Help => help::render(state, &t, f, body),
         Mode::Picker => picker::render(state, &t, f, body),
-        Mode::Canned => canned::render(state, &t, f, body),
         _ => {}
     }
-}
-
-fn render_pane(state: &State, t: &Theme, f: &mut Frame, area: Rect, pane: Pane) {
-    match pane {
-        Pane::Queue => queue::render(state, t, f, area),
-        Pane::Chat => chat::render(state, t, f, area),
-        Pane::Customer => customer::render(state, t, f, area),
-    }
-}
-
-/// The one-pane layout's switcher: which pane shows, and the keys for the others.
-fn render_tabs(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
-    let mut spans = Vec::new();
-    for (i, p) in Pane::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, p.title());
-        if *p == state.focus {
-            spans.push(Span::styled(format!("[{}]", label.trim()), t.mode));
-        } else {
-            spans.push(Span::styled(label, t.dim));
-        }
-        spans.push(Span::raw(" "));
-    }
-    let hint = if let Some(e) = state.open_entry() {
-        format!(" Tab/h/l switch · chat: {}", e.chat.customer.name)
-    } else {
-        " Tab/h/l switch".to_owned()
-    };
-    spans.push(Span::styled(hint, t.dim));
-    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 /// A pane's frame: the focused one is drawn with a heavy border and a marker.

@@ -1,5 +1,5 @@
-//! The status bar: connection and latency, queue counts, unsent messages, the mode,
-//! and key hints for what the agent is doing now.
+//! The status bar: connection and latency, what each view counts (queue, unsent
+//! messages), the mode, and key hints for what the agent is doing now.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -8,9 +8,8 @@ use ratatui::widgets::Paragraph;
 
 use super::Theme;
 use super::text::{truncate, width};
-use crate::action::Action;
-use crate::keys::KeyContext;
-use crate::state::{ConnState, Mode, Pane, State};
+use crate::state::{ConnState, Mode, State};
+use crate::views;
 
 pub fn conn_label(state: &State) -> String {
     match &state.conn.state {
@@ -32,89 +31,16 @@ pub fn conn_label(state: &State) -> String {
     }
 }
 
-fn hint(state: &State, ctx: KeyContext, a: Action, label: &str) -> Option<String> {
-    state.keymap.hint(ctx, a).map(|k| format!("{k} {label}"))
-}
-
+/// Key hints for the overlays here, else for what the active view is doing.
 pub fn hints(state: &State) -> Vec<String> {
-    let n = KeyContext::Normal;
-    let list: Vec<Option<String>> = match state.mode {
-        Mode::Insert => {
-            let send = if state.enhanced_keys {
-                hint(state, KeyContext::Insert, Action::Send, "send")
-            } else {
-                Some("alt-enter/ctrl-s send".into())
-            };
-            vec![
-                send,
-                Some("enter newline".into()),
-                hint(state, KeyContext::Insert, Action::ToggleNote, "reply⇄note"),
-                hint(state, KeyContext::Insert, Action::Normal, "done"),
-            ]
-        }
-        Mode::Command => vec![
-            Some("tab complete".into()),
-            Some("enter run".into()),
-            Some("esc cancel".into()),
-        ],
-        Mode::Search => vec![
-            Some("type to filter".into()),
-            Some("↑/↓ move".into()),
-            Some("enter open".into()),
-            Some("esc clear".into()),
-        ],
-        Mode::Picker => vec![
-            Some("type to filter".into()),
-            Some("↑/↓ move".into()),
-            Some("enter choose".into()),
-            Some("esc cancel".into()),
-        ],
-        Mode::Canned => {
-            let browsing = state.canned_picker.as_ref().is_some_and(|p| p.browsing);
-            let ctx = if browsing {
-                KeyContext::CannedBrowse
-            } else {
-                KeyContext::Canned
-            };
-            vec![
-                (!browsing).then(|| "type to search".to_owned()),
-                hint(
-                    state,
-                    ctx,
-                    Action::CannedBrowse,
-                    if browsing { "search" } else { "browse j/k" },
-                ),
-                Some("↑/↓ move".into()),
-                hint(state, ctx, Action::Open, "insert"),
-                hint(state, ctx, Action::Normal, "cancel"),
-            ]
-        }
-        Mode::Help => vec![Some("j/k scroll".into()), Some("esc close".into())],
-        Mode::Login => vec![],
-        Mode::Normal => match state.focus {
-            Pane::Queue => vec![
-                hint(state, n, Action::Open, "open"),
-                hint(state, n, Action::Claim, "claim"),
-                hint(state, n, Action::Search, "search"),
-                hint(state, n, Action::CommandLine, "cmd"),
-                hint(state, n, Action::Help, "help"),
-            ],
-            Pane::Chat => vec![
-                hint(state, n, Action::Compose, "reply"),
-                hint(state, n, Action::ComposeNote, "note"),
-                hint(state, n, Action::Claim, "claim"),
-                hint(state, n, Action::Transfer, "transfer"),
-                hint(state, n, Action::Close, "close"),
-                hint(state, n, Action::Help, "help"),
-            ],
-            Pane::Customer => vec![
-                hint(state, n, Action::MoveDown, "scroll"),
-                hint(state, n, Action::FocusLeft, "back"),
-                hint(state, n, Action::Help, "help"),
-            ],
-        },
+    let fixed: &[&str] = match state.mode {
+        Mode::Command => &["tab complete", "enter run", "esc cancel"],
+        Mode::Picker => &["type to filter", "↑/↓ move", "enter choose", "esc cancel"],
+        Mode::Help => &["j/k scroll", "esc close"],
+        Mode::Login => &[],
+        _ => return views::active(state).hints(state),
     };
-    list.into_iter().flatten().collect()
+    fixed.iter().map(|s| (*s).to_owned()).collect()
 }
 
 pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
@@ -124,25 +50,10 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         ConnState::Connecting { .. } => t.bar.patch(t.warn),
         _ => t.bar.patch(t.error),
     };
-    let waiting = state.queue.totals[0];
-    let mine = state.queue.totals[1];
-    let unsent = state.outbox.iter().filter(|o| !o.is_failed()).count();
-    let failed = state.outbox.iter().filter(|o| o.is_failed()).count();
-    let mut left = vec![
-        Span::styled(format!(" {conn} "), conn_style),
-        Span::styled(format!("│ waiting {waiting} · mine {mine} "), t.bar),
-    ];
-    if unsent > 0 {
-        left.push(Span::styled(
-            format!("│ ◷ {unsent} unsent "),
-            t.bar.patch(t.warn),
-        ));
-    }
-    if failed > 0 {
-        left.push(Span::styled(
-            format!("│ ✗ {failed} failed "),
-            t.bar.patch(t.error),
-        ));
+    let mut left = vec![Span::styled(format!(" {conn} "), conn_style)];
+    // Every view's counts, whichever is shown: the queue matters everywhere.
+    for v in views::all() {
+        left.extend(v.status(state, t));
     }
     let mode = Span::styled(format!(" {} ", state.mode.label()), t.mode);
     let used: usize = left.iter().map(|s| width(&s.content)).sum::<usize>() + width(&mode.content);

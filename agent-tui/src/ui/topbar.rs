@@ -1,7 +1,10 @@
-//! The top bar: product, view, notifications, and the agent's own status.
+//! The top bar: product, the view tabs (the active one in brackets, bold and
+//! underlined; counts such as unread notifications), what the view adds (the queue
+//! filter), and the agent's own status.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -9,42 +12,32 @@ use super::Theme;
 use super::text::width;
 use super::theme::{status_style, status_symbol};
 use crate::state::State;
+use crate::views;
 
 pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
     let mut left = vec![
-        Span::styled(
-            " ◆ Agent Panel ",
-            t.bar.add_modifier(ratatui::style::Modifier::BOLD),
-        ),
-        Span::styled("│ Chats ", t.bar),
+        Span::styled(" ◆ Agent Panel ", t.bar.add_modifier(Modifier::BOLD)),
+        Span::styled("│ ", t.bar),
     ];
-    let q = &state.queue;
-    if q.filter.is_active() {
-        let mut parts = Vec::new();
-        if !q.filter.text.is_empty() {
-            parts.push(format!("“{}”", q.filter.text));
+    for v in views::all() {
+        let title = v.id().title();
+        if v.id() == state.view {
+            left.push(Span::styled(
+                format!("[{title}]"),
+                t.bar.add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            ));
+        } else {
+            left.push(Span::styled(title, t.bar));
         }
-        if let Some(d) = &q.filter.department {
-            parts.push(state.department_name(d).unwrap_or(d).to_owned());
+        if let Some(n) = v.badge(state).filter(|n| *n > 0) {
+            left.push(Span::styled(format!(" ⚑{n}"), t.badge));
         }
-        if q.filter.unread_only {
-            parts.push("unread".into());
-        }
-        left.push(Span::styled(
-            format!("│ filter: {} ", parts.join(", ")),
-            t.bar,
-        ));
+        left.push(Span::styled(" ", t.bar));
     }
-    let unseen = state.unseen_notifications();
-    let notif = if unseen > 0 {
-        format!(" ⚑ {unseen} new ")
-    } else {
-        " ⚑ 0 ".to_owned()
-    };
-    let mut right = vec![Span::styled(
-        notif,
-        if unseen > 0 { t.badge } else { t.bar },
-    )];
+    if let Some(extra) = views::active(state).topbar(state) {
+        left.push(Span::styled(format!("│ {extra} "), t.bar));
+    }
+    let mut right = Vec::new();
     if let Some(me) = state.me() {
         right.push(Span::styled(format!(" {} ", me.name), t.bar));
         right.push(Span::styled(

@@ -1,13 +1,15 @@
-//! Key presses per mode: keymap lookups for normal/insert/picker, fixed line-editing
-//! keys for the command line, search and the login form.
+//! Key presses in the modes every view shares: normal mode (the active view's keys,
+//! then the global ones), the help overlay, pickers, the command line and the login
+//! form. Keys in a view's own modes (the composer, search) go to that view.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use super::{apply, command, flash, typed};
+use super::{apply, commands, flash};
 use crate::action::Action;
-use crate::effect::{Effect, NetCmd};
+use crate::effect::{Effect, SessionCmd};
 use crate::keys::{KeyContext, KeyPress, Resolved};
 use crate::state::{FlashLevel, LoginField, Mode, State};
+use crate::views;
 
 pub fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
     if ev.kind == KeyEventKind::Release {
@@ -26,13 +28,13 @@ pub fn on_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
     }
     match state.mode {
         Mode::Normal => normal_key(state, ev, fx),
-        Mode::Insert => insert_key(state, ev, fx),
         Mode::Picker => picker_key(state, ev, fx),
-        Mode::Canned => super::canned::on_key(state, ev, fx),
         Mode::Help => help_key(state, ev, fx),
         Mode::Command => command_key(state, ev, fx),
-        Mode::Search => search_key(state, ev, fx),
         Mode::Login => login_key(state, ev, fx),
+        Mode::Insert | Mode::Search | Mode::Canned => {
+            views::active(state).on_key(state, ev, fx);
+        }
     }
 }
 
@@ -40,28 +42,16 @@ pub fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
     // Pasted text is the agent's own, but may carry escape bytes from elsewhere.
     let clean = shared::text::sanitize(text);
     match state.mode {
-        Mode::Insert => {
-            state.composer.textarea.insert_str(clean.as_ref());
-            typed(state, fx);
-        }
         Mode::Command => state
             .command
             .input
             .push_str(&shared::text::sanitize_line(&clean)),
-        Mode::Search => {
-            state
-                .queue
-                .filter
-                .text
-                .push_str(&shared::text::sanitize_line(&clean));
-        }
         Mode::Picker => {
             if let Some(p) = &mut state.picker {
                 p.query.push_str(&shared::text::sanitize_line(&clean));
                 p.selected = 0;
             }
         }
-        Mode::Canned => super::canned::on_paste(state, &clean),
         Mode::Login => {
             let line = shared::text::sanitize_line(&clean).into_owned();
             match state.login.field {
@@ -71,6 +61,9 @@ pub fn on_paste(state: &mut State, text: &str, fx: &mut Vec<Effect>) {
                 LoginField::Remember => {}
             }
         }
+        Mode::Insert | Mode::Search | Mode::Canned => {
+            views::active(state).on_paste(state, &clean, fx);
+        }
         Mode::Normal | Mode::Help => {}
     }
 }
@@ -79,11 +72,9 @@ fn normal_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
     let Some(kp) = KeyPress::from_event(&ev) else {
         return;
     };
+    let ctxs = [KeyContext::View(state.view), KeyContext::Normal];
     state.pending_keys.push(kp);
-    match state
-        .keymap
-        .resolve(KeyContext::Normal, &state.pending_keys)
-    {
+    match state.keymap.resolve_in(&ctxs, &state.pending_keys) {
         Resolved::Action(a) => {
             state.pending_keys.clear();
             apply(state, a, fx);
@@ -95,10 +86,7 @@ fn normal_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
             state.pending_keys.clear();
             if retry {
                 state.pending_keys.push(kp);
-                match state
-                    .keymap
-                    .resolve(KeyContext::Normal, &state.pending_keys)
-                {
+                match state.keymap.resolve_in(&ctxs, &state.pending_keys) {
                     Resolved::Action(a) => {
                         state.pending_keys.clear();
                         apply(state, a, fx);
@@ -108,20 +96,6 @@ fn normal_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
                 }
             }
         }
-    }
-}
-
-fn insert_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
-    if let Some(kp) = KeyPress::from_event(&ev)
-        && let Resolved::Action(a) = state.keymap.resolve(KeyContext::Insert, &[kp])
-    {
-        apply(state, a, fx);
-        return;
-    }
-    let before = state.composer.textarea.lines().len();
-    let changed = state.composer.textarea.input(ev);
-    if changed || state.composer.textarea.lines().len() != before {
-        typed(state, fx);
     }
 }
 
@@ -193,12 +167,12 @@ fn command_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
                 if state.command.history.len() > 100 {
                     state.command.history.remove(0);
                 }
-                command::execute(state, &line, fx);
+                commands::execute(state, &line, fx);
             }
             state.command.input.clear();
         }
-        KeyCode::Tab => command::cycle_completion(state, true),
-        KeyCode::BackTab => command::cycle_completion(state, false),
+        KeyCode::Tab => commands::cycle_completion(state, true),
+        KeyCode::BackTab => commands::cycle_completion(state, false),
         KeyCode::Backspace => {
             if cl.input.is_empty() {
                 state.mode = Mode::Normal;
@@ -240,43 +214,6 @@ fn command_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
         }
         _ => {}
     }
-}
-
-fn search_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
-    let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
-    match ev.code {
-        KeyCode::Esc => {
-            state.queue.filter.text.clear();
-            state.mode = Mode::Normal;
-        }
-        KeyCode::Enter => {
-            state.mode = Mode::Normal;
-            if let Some(id) = state.queue.selected.clone() {
-                super::open_chat(state, &id, fx);
-                state.focus = crate::state::Pane::Chat;
-            }
-        }
-        KeyCode::Backspace => {
-            let was_empty = state.queue.filter.text.pop().is_none();
-            if was_empty {
-                state.mode = Mode::Normal;
-            }
-        }
-        KeyCode::Down => apply(state, Action::MoveDown, fx),
-        KeyCode::Up => apply(state, Action::MoveUp, fx),
-        KeyCode::Char('n' | 'j') if ctrl => apply(state, Action::MoveDown, fx),
-        KeyCode::Char('p' | 'k') if ctrl => apply(state, Action::MoveUp, fx),
-        KeyCode::Char('u') if ctrl => state.queue.filter.text.clear(),
-        KeyCode::Char(c)
-            if !ctrl
-                && state.queue.filter.text.chars().count() < shared::limits::MAX_SEARCH_CHARS =>
-        {
-            state.queue.filter.text.push(c);
-        }
-        _ => {}
-    }
-    // Keep the selection on a visible row while the list narrows.
-    super::rebuild(state);
 }
 
 fn login_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
@@ -340,11 +277,14 @@ fn submit_login(state: &mut State, fx: &mut Vec<Effect>) {
     }
     f.error = None;
     f.busy = true;
-    fx.push(Effect::Net(NetCmd::Login {
-        server,
-        email: f.email.trim().to_owned(),
-        password: f.password.clone(),
-        remember: f.remember,
-    }));
+    fx.push(
+        SessionCmd::Login {
+            server,
+            email: f.email.trim().to_owned(),
+            password: f.password.clone(),
+            remember: f.remember,
+        }
+        .into(),
+    );
     flash(state, FlashLevel::Info, "Signing in…");
 }

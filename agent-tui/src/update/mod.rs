@@ -1,25 +1,27 @@
 //! The pure heart of the console: `update(&mut State, Msg) -> Vec<Effect>`. It never
-//! performs I/O; the app loop runs the effects it returns.
+//! performs I/O; the app loop runs the effects it returns. Here: what is the same in
+//! every view (the session, overlays, global actions); each view's own behaviour is
+//! in `views/`, reached through `crate::views`.
 
-pub(crate) mod canned;
-mod command;
+pub mod commands;
+mod directory;
 mod input;
 mod net;
+mod picker;
+mod session;
 #[cfg(test)]
 pub(crate) mod tests;
+pub mod views;
 
-use shared::model::{ChatId, ChatStatus, MessageKind};
 use time::{Duration, OffsetDateTime};
 
 use crate::action::Action;
-use crate::effect::{Effect, NetCmd};
+use crate::effect::{DirectoryCmd, Effect, SessionCmd};
 use crate::msg::Msg;
-use crate::state::{
-    ChatScroll, ComposeKind, Flash, FlashLevel, History, Mode, OutboxItem, OutboxStatus, Pane,
-    Picker, PickerItem, PickerKind, PickerValue, Session, State, new_textarea,
-};
+use crate::state::{Flash, FlashLevel, Mode, OutboxItem, Session, State, ViewId};
+use crate::views::{self as registry, SessionChange};
 
-pub use command::{COMMANDS, complete};
+pub use commands::complete;
 
 /// Typing is sent at most this often while the agent types…
 pub const TYPING_THROTTLE: Duration = Duration::seconds(2);
@@ -28,26 +30,38 @@ pub const TYPING_IDLE: Duration = Duration::seconds(5);
 /// A visitor's typing indicator disappears if no update comes for this long.
 pub const CUSTOMER_TYPING_TTL: Duration = Duration::seconds(6);
 pub const FLASH_TTL: Duration = Duration::seconds(6);
-/// Lines moved by page up/down in the chat history.
+/// Lines moved by page up/down in lists and the chat history.
 pub const PAGE: usize = 10;
 
 /// Sets up the state from what is on disk and says what to do first.
 pub fn start(state: &mut State, session: Option<Session>, outbox: Vec<OutboxItem>) -> Vec<Effect> {
-    state.outbox = outbox;
+    state.chats.outbox = outbox;
     let mut fx = Vec::new();
     match session {
         Some(s) => {
             state.server_url = s.server.clone();
             state.login.server = s.server.clone();
             state.login.email = s.agent.email.clone();
-            fx.push(Effect::Net(NetCmd::Connect {
-                server: s.server.clone(),
-                token: s.token.clone(),
-            }));
-            state.outbox_agent = Some(s.agent.id.clone());
+            fx.push(
+                SessionCmd::Connect {
+                    server: s.server.clone(),
+                    token: s.token.clone(),
+                }
+                .into(),
+            );
+            let agent_id = s.agent.id.clone();
             state.session = Some(s);
             state.mode = Mode::Normal;
-            load_all(&mut fx);
+            for v in registry::all() {
+                v.on_session(
+                    state,
+                    SessionChange::SignedIn {
+                        agent_id: &agent_id,
+                    },
+                    &mut fx,
+                );
+            }
+            load_all(state, &mut fx);
         }
         None => state.mode = Mode::Login,
     }
@@ -69,19 +83,21 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     fx
 }
 
-/// Recomputes the queue view from the chats (after any change to them).
+/// Recomputes what the views derive from their data (the queue), after any change.
 pub fn rebuild(state: &mut State) {
-    let me = state.session.as_ref().map(|s| s.agent.id.clone());
-    state.queue.rebuild(&state.chats, me.as_deref());
+    for v in registry::all() {
+        v.rebuild(state);
+    }
 }
 
-pub(crate) fn load_all(fx: &mut Vec<Effect>) {
-    for status in [ChatStatus::Waiting, ChatStatus::Active, ChatStatus::Closed] {
-        fx.push(Effect::Net(NetCmd::LoadChats { status }));
+/// Everything loaded at sign-in and on every reload: the directory, then each
+/// view's lists.
+pub(crate) fn load_all(state: &State, fx: &mut Vec<Effect>) {
+    for v in registry::all() {
+        v.load(state, fx);
     }
-    fx.push(Effect::Net(NetCmd::LoadAgents));
-    fx.push(Effect::Net(NetCmd::LoadDepartments));
-    fx.push(Effect::Net(NetCmd::LoadCanned));
+    fx.push(DirectoryCmd::LoadAgents.into());
+    fx.push(DirectoryCmd::LoadDepartments.into());
 }
 
 pub(crate) fn flash(state: &mut State, level: FlashLevel, text: impl Into<String>) {
@@ -94,18 +110,8 @@ pub(crate) fn flash(state: &mut State, level: FlashLevel, text: impl Into<String
 
 fn tick(state: &mut State, now: OffsetDateTime, fx: &mut Vec<Effect>) {
     state.now = now;
-    if state.composer.typing_on
-        && state
-            .composer
-            .last_input_at
-            .is_none_or(|t| now - t >= TYPING_IDLE)
-    {
-        stop_typing(state, fx);
-    }
-    for e in state.chats.values_mut() {
-        if e.customer_typing_until.is_some_and(|t| t <= now) {
-            e.customer_typing_until = None;
-        }
+    for v in registry::all() {
+        v.on_tick(state, fx);
     }
     if let Some(f) = &state.flash {
         let ttl = if f.level == FlashLevel::Error {
@@ -117,369 +123,9 @@ fn tick(state: &mut State, now: OffsetDateTime, fx: &mut Vec<Effect>) {
             state.flash = None;
         }
     }
-    // A send that timed out while the socket stayed up is retried here.
-    if state.conn.is_online() {
-        flush_outbox(state, fx);
-    }
 }
 
-/// Emits every pending outbox item, oldest first.
-pub(crate) fn flush_outbox(state: &mut State, fx: &mut Vec<Effect>) {
-    for item in &mut state.outbox {
-        if item.status == OutboxStatus::Pending {
-            item.status = OutboxStatus::Sending;
-            fx.push(Effect::Net(NetCmd::Send(item.clone())));
-        }
-    }
-}
-
-pub(crate) fn save_outbox(state: &State, fx: &mut Vec<Effect>) {
-    fx.retain(|e| !matches!(e, Effect::SaveOutbox(_)));
-    fx.push(Effect::SaveOutbox(state.outbox.clone()));
-}
-
-pub(crate) fn stop_typing(state: &mut State, fx: &mut Vec<Effect>) {
-    if state.composer.typing_on {
-        if let Some(chat_id) = state.composer.typing_chat.take() {
-            fx.push(Effect::Net(NetCmd::Typing {
-                chat_id,
-                typing: false,
-            }));
-        }
-        state.composer.typing_on = false;
-        state.composer.typing_sent_at = None;
-    }
-}
-
-/// After the composer text changed: tell the visitor, at most every two seconds.
-/// Notes are internal, so writing one never shows the visitor "typing".
-pub(crate) fn typed(state: &mut State, fx: &mut Vec<Effect>) {
-    let now = state.now;
-    state.composer.last_input_at = Some(now);
-    let Some(chat_id) = state.open_chat.clone() else {
-        return;
-    };
-    if state.composer.kind == ComposeKind::Note || state.composer.is_empty() {
-        stop_typing(state, fx);
-        return;
-    }
-    if state.composer.typing_chat.as_ref() != Some(&chat_id) {
-        stop_typing(state, fx);
-    }
-    let due = !state.composer.typing_on
-        || state
-            .composer
-            .typing_sent_at
-            .is_none_or(|t| now - t >= TYPING_THROTTLE);
-    if due && state.conn.is_online() {
-        fx.push(Effect::Net(NetCmd::Typing {
-            chat_id: chat_id.clone(),
-            typing: true,
-        }));
-        state.composer.typing_on = true;
-        state.composer.typing_chat = Some(chat_id);
-        state.composer.typing_sent_at = Some(now);
-    }
-}
-
-/// Marks the open chat read up to its last message, when it is the agent's own.
-pub(crate) fn mark_read(state: &mut State, fx: &mut Vec<Effect>) {
-    if !state.conn.is_online() || state.mode == Mode::Login {
-        return;
-    }
-    let me = state.my_id().map(str::to_owned);
-    let Some(id) = state.open_chat.clone() else {
-        return;
-    };
-    let Some(e) = state.chats.get_mut(&id) else {
-        return;
-    };
-    if e.chat.assignee_id.is_none() || e.chat.assignee_id != me {
-        return;
-    }
-    let seq = e.last_seq();
-    if seq > 0 && seq > e.read_sent && (e.chat.unread_count > 0 || seq > e.chat.agent_read_seq) {
-        e.read_sent = seq;
-        e.chat.unread_count = 0;
-        fx.push(Effect::Net(NetCmd::Read { chat_id: id, seq }));
-    }
-}
-
-/// Opens a chat in the chat pane: loads its history and customer, keeps the draft of
-/// the chat being left.
-pub(crate) fn open_chat(state: &mut State, id: &ChatId, fx: &mut Vec<Effect>) {
-    if state.open_chat.as_ref() != Some(id) {
-        stop_typing(state, fx);
-        if let Some(old) = state.open_chat.take() {
-            let lines = state.composer.textarea.lines().to_vec();
-            if state.composer.is_empty() {
-                state.composer.drafts.remove(&old);
-            } else {
-                state
-                    .composer
-                    .drafts
-                    .insert(old, (lines, state.composer.kind));
-            }
-        }
-        let (lines, kind) = state
-            .composer
-            .drafts
-            .remove(id)
-            .unwrap_or((Vec::new(), ComposeKind::Reply));
-        state.composer.textarea = new_textarea(lines);
-        state.composer.kind = kind;
-        state.open_chat = Some(id.clone());
-        state.chat_scroll = ChatScroll::default();
-        state.customer_scroll = 0;
-    }
-    state.queue.selected = Some(id.clone());
-    let Some(e) = state.chats.get_mut(id) else {
-        fx.push(Effect::Net(NetCmd::LoadChat(id.clone())));
-        return;
-    };
-    if e.history == History::NotLoaded {
-        e.history = History::Loading;
-        fx.push(Effect::Net(NetCmd::LoadMessages {
-            chat_id: id.clone(),
-            before_seq: None,
-        }));
-    }
-    let customer_id = e.chat.customer.id.clone();
-    if !state.customers.contains_key(&customer_id) {
-        fx.push(Effect::Net(NetCmd::LoadCustomer(customer_id)));
-    }
-    mark_read(state, fx);
-}
-
-fn focus_order(state: &State) -> [Pane; 3] {
-    let _ = state;
-    Pane::ALL
-}
-
-fn move_focus(state: &mut State, delta: isize, wrap: bool) {
-    let order = focus_order(state);
-    let i = state.focus.index() as isize + delta;
-    let n = order.len() as isize;
-    let i = if wrap {
-        i.rem_euclid(n)
-    } else {
-        i.clamp(0, n - 1)
-    };
-    state.focus = order[i as usize];
-}
-
-fn move_selection(state: &mut State, delta: isize) {
-    let n = state.queue.len();
-    if n == 0 {
-        return;
-    }
-    let cur = state.queue.selected_index().unwrap_or(0) as isize;
-    let next = (cur + delta).clamp(0, n as isize - 1) as usize;
-    state.queue.select_index(next);
-}
-
-fn scroll_chat(state: &mut State, delta: isize) {
-    let s = &mut state.chat_scroll;
-    if delta > 0 {
-        s.from_bottom = s.from_bottom.saturating_add(delta as usize);
-    } else {
-        s.from_bottom = s.from_bottom.saturating_sub(delta.unsigned_abs());
-        if s.from_bottom == 0 {
-            s.unseen = 0;
-        }
-    }
-}
-
-fn load_older(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(id) = state.open_chat.clone() else {
-        return;
-    };
-    if let Some(e) = state.chats.get_mut(&id)
-        && e.history == (History::Loaded { complete: false })
-    {
-        let before = e.messages.keys().next().copied();
-        e.history = History::Loading;
-        fx.push(Effect::Net(NetCmd::LoadMessages {
-            chat_id: id,
-            before_seq: before,
-        }));
-    }
-}
-
-fn movement(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
-    match state.mode {
-        Mode::Picker => {
-            if let Some(p) = &mut state.picker {
-                let n = p.visible().len();
-                if n == 0 {
-                    return;
-                }
-                p.selected = match a {
-                    Action::MoveDown => (p.selected + 1).min(n - 1),
-                    Action::MoveUp => p.selected.saturating_sub(1),
-                    Action::PageDown => (p.selected + PAGE).min(n - 1),
-                    Action::PageUp => p.selected.saturating_sub(PAGE),
-                    Action::Top => 0,
-                    _ => n - 1,
-                };
-            }
-            return;
-        }
-        Mode::Help => {
-            state.help_scroll = match a {
-                Action::MoveDown => state.help_scroll.saturating_add(1),
-                Action::MoveUp => state.help_scroll.saturating_sub(1),
-                Action::PageDown => state.help_scroll.saturating_add(PAGE as u16),
-                Action::PageUp => state.help_scroll.saturating_sub(PAGE as u16),
-                Action::Top => 0,
-                _ => u16::MAX,
-            };
-            return;
-        }
-        _ => {}
-    }
-    match state.focus {
-        Pane::Queue => match a {
-            Action::MoveDown => move_selection(state, 1),
-            Action::MoveUp => move_selection(state, -1),
-            Action::PageDown => move_selection(state, PAGE as isize),
-            Action::PageUp => move_selection(state, -(PAGE as isize)),
-            Action::Top => state.queue.select_index(0),
-            _ => {
-                let n = state.queue.len();
-                if n > 0 {
-                    state.queue.select_index(n - 1);
-                }
-            }
-        },
-        // In the history, "down" goes towards newer messages (the bottom).
-        Pane::Chat => match a {
-            Action::MoveDown => scroll_chat(state, -1),
-            Action::MoveUp => scroll_chat(state, 1),
-            Action::PageDown => scroll_chat(state, -(PAGE as isize)),
-            Action::PageUp => scroll_chat(state, PAGE as isize),
-            Action::Top => {
-                state.chat_scroll.from_bottom = usize::MAX / 2;
-                load_older(state, fx);
-            }
-            _ => state.chat_scroll = ChatScroll::default(),
-        },
-        Pane::Customer => {
-            state.customer_scroll = match a {
-                Action::MoveDown => state.customer_scroll.saturating_add(1),
-                Action::MoveUp => state.customer_scroll.saturating_sub(1),
-                Action::PageDown => state.customer_scroll.saturating_add(PAGE as u16),
-                Action::PageUp => state.customer_scroll.saturating_sub(PAGE as u16),
-                Action::Top => 0,
-                _ => u16::MAX / 2,
-            }
-        }
-    }
-}
-
-pub(crate) fn begin_compose(state: &mut State, kind: ComposeKind, fx: &mut Vec<Effect>) {
-    if state.open_chat.is_none() {
-        match state.queue.selected.clone() {
-            Some(id) => open_chat(state, &id, fx),
-            None => {
-                flash(
-                    state,
-                    FlashLevel::Warn,
-                    "Open a chat first (Enter on a queue row)",
-                );
-                return;
-            }
-        }
-    }
-    if let Some(e) = state.open_entry()
-        && e.chat.status == ChatStatus::Closed
-        && kind == ComposeKind::Reply
-    {
-        flash(
-            state,
-            FlashLevel::Warn,
-            "This chat is closed: reopen it (R or :reopen) to reply, or write a note (n)",
-        );
-        return;
-    }
-    state.composer.kind = kind;
-    state.focus = Pane::Chat;
-    state.mode = Mode::Insert;
-    state.chat_scroll = ChatScroll::default();
-}
-
-/// Queues the composer's text, with the files staged for the chat, in the outbox and
-/// sends it when online.
-fn send(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(chat_id) = state.open_chat.clone() else {
-        flash(state, FlashLevel::Warn, "No chat is open");
-        return;
-    };
-    let kind = match state.composer.kind {
-        ComposeKind::Reply => MessageKind::Text,
-        ComposeKind::Note => MessageKind::Note,
-    };
-    let text = state.composer.text();
-    if queue_message(state, chat_id, &text, kind, fx) {
-        state.composer.textarea = new_textarea(Vec::new());
-        stop_typing(state, fx);
-    }
-}
-
-/// Adds one message to the outbox, with the files staged for its chat; false (with
-/// the reason shown) if it is not valid. A message with files needs a connection:
-/// files are not kept in the outbox while offline, so it is refused and everything
-/// stays in the composer.
-pub(crate) fn queue_message(
-    state: &mut State,
-    chat_id: ChatId,
-    text: &str,
-    kind: MessageKind,
-    fx: &mut Vec<Effect>,
-) -> bool {
-    let files = state.composer.staged_for(&chat_id).to_vec();
-    let body = match shared::limits::validate_body_with_files(text, !files.is_empty()) {
-        Ok(b) => b,
-        Err(e) => {
-            flash(state, FlashLevel::Warn, e.message);
-            return false;
-        }
-    };
-    if !files.is_empty() && !state.conn.is_online() {
-        flash(
-            state,
-            FlashLevel::Warn,
-            "Offline: a message with files needs a connection (files are not kept in the outbox) — send when back online, or :detach to send the text alone",
-        );
-        return false;
-    }
-    state.composer.staged.remove(&chat_id);
-    let mut item = OutboxItem {
-        client_msg_id: uuid::Uuid::new_v4().to_string(),
-        chat_id,
-        body,
-        kind,
-        attachments: files,
-        created_at: state.now,
-        status: OutboxStatus::Pending,
-    };
-    if state.conn.is_online() {
-        item.status = OutboxStatus::Sending;
-        fx.push(Effect::Net(NetCmd::Send(item.clone())));
-    } else {
-        flash(
-            state,
-            FlashLevel::Warn,
-            "Offline: the message waits in the outbox (◷) and is sent on reconnect",
-        );
-    }
-    state.outbox.push(item);
-    state.chat_scroll = ChatScroll::default();
-    save_outbox(state, fx);
-    true
-}
-
-fn open_command(state: &mut State, prefill: &str) {
+pub(crate) fn open_command(state: &mut State, prefill: &str) {
     state.command.input = prefill.to_owned();
     state.command.completions.clear();
     state.command.completion_idx = None;
@@ -488,313 +134,55 @@ fn open_command(state: &mut State, prefill: &str) {
     state.mode = Mode::Command;
 }
 
-pub(crate) fn status_badge(s: shared::model::AgentStatus) -> String {
-    format!("{} {}", crate::ui::theme::status_symbol(s), s.as_str())
-}
-
-pub(crate) fn open_transfer_picker(
-    state: &mut State,
-    chat_id: ChatId,
-    query: &str,
-    fx: &mut Vec<Effect>,
-) {
-    let me = state.my_id().map(str::to_owned);
-    let mut agents: Vec<_> = state
-        .agents
-        .iter()
-        .filter(|a| Some(&a.id) != me.as_ref())
-        .collect();
-    agents.sort_by_key(|a| {
-        (
-            a.status != shared::model::AgentStatus::Online,
-            a.status == shared::model::AgentStatus::Offline,
-            a.active_chats,
-            a.name.clone(),
-        )
-    });
-    let mut items: Vec<PickerItem> = agents
-        .into_iter()
-        .map(|a| {
-            let depts: Vec<&str> = a
-                .department_ids
-                .iter()
-                .filter_map(|d| state.department_name(d))
-                .collect();
-            PickerItem {
-                label: a.name.clone(),
-                detail: format!(
-                    "{}/{} chats · {}",
-                    a.active_chats,
-                    a.max_chats,
-                    depts.join(", ")
-                ),
-                badge: Some(status_badge(a.status)),
-                value: PickerValue::Agent(a.id.clone()),
-            }
-        })
-        .collect();
-    for d in &state.departments {
-        let waiting = state
-            .chats
-            .values()
-            .filter(|e| e.chat.status == ChatStatus::Waiting && e.chat.department_id == d.id)
-            .count();
-        items.push(PickerItem {
-            label: d.name.clone(),
-            detail: format!("department · {waiting} waiting"),
-            badge: Some("dept".into()),
-            value: PickerValue::Department(d.id.clone()),
-        });
-    }
-    let name = state
-        .chats
-        .get(&chat_id)
-        .map(|e| e.chat.customer.name.clone())
-        .unwrap_or_default();
-    state.picker = Some(Picker {
-        kind: PickerKind::Transfer { chat_id },
-        title: format!("Transfer {name} to…"),
-        items,
-        query: query.to_owned(),
-        selected: 0,
-    });
-    state.prev_mode = Mode::Normal;
-    state.mode = Mode::Picker;
-    // Fresh presence and load for the choice.
-    fx.push(Effect::Net(NetCmd::LoadAgents));
-}
-
-pub(crate) fn open_status_picker(state: &mut State) {
-    let current = state.me().map(|a| a.status);
-    let items = shared::model::AgentStatus::ALL
-        .into_iter()
-        .map(|s| PickerItem {
-            label: s.as_str().replace('_', " "),
-            detail: if Some(s) == current {
-                "current".into()
-            } else {
-                String::new()
-            },
-            badge: Some(crate::ui::theme::status_symbol(s).to_owned()),
-            value: PickerValue::Status(s),
-        })
-        .collect();
-    state.picker = Some(Picker {
-        kind: PickerKind::Status,
-        title: "Set your status".into(),
-        items,
-        query: String::new(),
-        selected: 0,
-    });
-    state.mode = Mode::Picker;
-}
-
-pub(crate) fn open_notifications(state: &mut State) {
-    let items = state
-        .notifications
-        .iter()
-        .rev()
-        .map(|n| PickerItem {
-            label: n.notification.title.clone(),
-            detail: n.notification.body.clone(),
-            badge: Some(if n.seen { "read" } else { "new" }.into()),
-            value: match &n.notification.chat_id {
-                Some(c) => PickerValue::Chat(c.clone()),
-                None => PickerValue::Chat(String::new()),
-            },
-        })
-        .collect();
-    for n in &mut state.notifications {
-        n.seen = true;
-    }
-    state.picker = Some(Picker {
-        kind: PickerKind::Notifications,
-        title: "Notifications".into(),
-        items,
-        query: String::new(),
-        selected: 0,
-    });
-    state.mode = Mode::Picker;
-}
-
-fn picker_confirm(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(p) = state.picker.take() else {
-        state.mode = Mode::Normal;
-        return;
-    };
-    state.mode = Mode::Normal;
-    let Some(item) = p.visible().get(p.selected).map(|i| (*i).clone()) else {
-        return;
-    };
-    match (&p.kind, item.value) {
-        (PickerKind::Transfer { chat_id }, PickerValue::Agent(a)) => {
-            fx.push(Effect::Net(NetCmd::Transfer {
-                chat_id: chat_id.clone(),
-                to_agent_id: Some(a),
-                to_department_id: None,
-            }));
-            flash(
-                state,
-                FlashLevel::Info,
-                format!("Transferring to {}…", item.label),
-            );
-        }
-        (PickerKind::Transfer { chat_id }, PickerValue::Department(d)) => {
-            fx.push(Effect::Net(NetCmd::Transfer {
-                chat_id: chat_id.clone(),
-                to_agent_id: None,
-                to_department_id: Some(d),
-            }));
-            flash(
-                state,
-                FlashLevel::Info,
-                format!("Transferring to {}…", item.label),
-            );
-        }
-        (_, PickerValue::Status(s)) => fx.push(Effect::Net(NetCmd::Presence(s))),
-        (_, PickerValue::Chat(c)) if !c.is_empty() => {
-            open_chat(state, &c, fx);
-            state.focus = Pane::Chat;
-        }
-        (_, PickerValue::Theme(t)) => state.theme = t,
-        _ => {}
+/// Shows a view; one that does not exist yet says so.
+pub(crate) fn go_to(state: &mut State, view: ViewId) {
+    if registry::get(view).is_some() {
+        state.view = view;
+    } else {
+        flash(
+            state,
+            FlashLevel::Info,
+            format!("The {} view is not available yet", view.title()),
+        );
     }
 }
 
-/// Applies one action in the current mode.
+fn is_movement(a: Action) -> bool {
+    matches!(
+        a,
+        Action::MoveDown
+            | Action::MoveUp
+            | Action::Top
+            | Action::Bottom
+            | Action::PageDown
+            | Action::PageUp
+    )
+}
+
+/// Applies one action: overlays and global actions here, the rest by the view shown.
 pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
+    let view = registry::active(state);
+    // The canned-response picker is the Chats view's modal overlay: it takes every
+    // action but quit.
     if state.mode == Mode::Canned && a != Action::Quit {
-        canned::on_action(state, a, fx);
+        view.on_action(state, a, fx);
         return;
     }
     match a {
-        Action::MoveDown
-        | Action::MoveUp
-        | Action::Top
-        | Action::Bottom
-        | Action::PageDown
-        | Action::PageUp => movement(state, a, fx),
-        Action::FocusLeft => move_focus(state, -1, false),
-        Action::FocusRight => move_focus(state, 1, false),
-        Action::NextPane => move_focus(state, 1, true),
-        Action::PrevPane => move_focus(state, -1, true),
-        Action::FocusQueue => state.focus = Pane::Queue,
-        Action::FocusChat => state.focus = Pane::Chat,
-        Action::FocusCustomer => state.focus = Pane::Customer,
-        Action::Open => match state.mode {
-            Mode::Picker => picker_confirm(state, fx),
-            _ => match state.focus {
-                Pane::Queue => {
-                    if let Some(id) = state.queue.selected.clone() {
-                        open_chat(state, &id, fx);
-                        state.focus = Pane::Chat;
-                    }
-                }
-                Pane::Chat => begin_compose(state, ComposeKind::Reply, fx),
-                Pane::Customer => {}
-            },
-        },
-        Action::NextUnread => {
-            let ids: Vec<ChatId> = state.queue.flat().cloned().collect();
-            let start = state.queue.selected_index().map_or(0, |i| i + 1);
-            let n = ids.len();
-            let found = (0..n).map(|k| &ids[(start + k) % n.max(1)]).find(|id| {
-                state
-                    .chats
-                    .get(*id)
-                    .is_some_and(|e| e.chat.unread_count > 0 && e.chat.status != ChatStatus::Closed)
-            });
-            match found.cloned() {
-                Some(id) => {
-                    open_chat(state, &id, fx);
-                    state.focus = Pane::Chat;
-                }
-                None => flash(state, FlashLevel::Info, "No unread chats"),
-            }
-        }
-        Action::Search => {
-            state.mode = Mode::Search;
-            state.focus = Pane::Queue;
-        }
-        Action::ClearFilter => {
-            if state.queue.filter.is_active() {
-                state.queue.filter = Default::default();
-                flash(state, FlashLevel::Info, "Search and filters cleared");
-            } else {
-                state.flash = None;
-            }
-        }
-        Action::Compose => begin_compose(state, ComposeKind::Reply, fx),
-        Action::ComposeNote => begin_compose(state, ComposeKind::Note, fx),
-        Action::ToggleNote => {
-            state.composer.kind = match state.composer.kind {
-                ComposeKind::Reply => ComposeKind::Note,
-                ComposeKind::Note => ComposeKind::Reply,
-            };
-            if state.composer.kind == ComposeKind::Note {
-                stop_typing(state, fx);
-            }
-        }
-        Action::Send => send(state, fx),
-        Action::Normal => {
-            if state.mode == Mode::Insert {
-                stop_typing(state, fx);
-            }
+        _ if state.mode == Mode::Picker && is_movement(a) => picker::movement(state, a),
+        _ if state.mode == Mode::Help && is_movement(a) => help_scroll(state, a),
+        Action::Open if state.mode == Mode::Picker => picker::confirm(state, fx),
+        Action::Normal if state.mode == Mode::Picker => {
             state.picker = None;
             state.mode = Mode::Normal;
         }
-        Action::Claim => match state.target_chat() {
-            Some(id) => {
-                let mine = state.chats.get(&id).is_some_and(|e| {
-                    e.chat.status == ChatStatus::Active
-                        && e.chat.assignee_id.as_deref() == state.my_id()
-                });
-                if mine {
-                    flash(state, FlashLevel::Info, "This chat is already yours");
-                } else {
-                    fx.push(Effect::Net(NetCmd::Claim(id)));
-                    flash(state, FlashLevel::Info, "Claiming…");
-                }
-            }
-            None => flash(state, FlashLevel::Warn, "No chat selected"),
-        },
-        Action::Close => open_command(state, "close "),
-        Action::Reopen => match state.target_chat() {
-            Some(id) => fx.push(Effect::Net(NetCmd::Reopen(id))),
-            None => flash(state, FlashLevel::Warn, "No chat selected"),
-        },
-        Action::Transfer => match state.target_chat() {
-            Some(id) => open_transfer_picker(state, id, "", fx),
-            None => flash(state, FlashLevel::Warn, "No chat selected"),
-        },
-        Action::Tag => open_command(state, "tag "),
-        Action::Export => open_command(state, "export "),
-        Action::SetStatus => open_status_picker(state),
         Action::CommandLine => open_command(state, ""),
-        Action::Help => {
-            if state.mode == Mode::Help {
-                state.mode = state.prev_mode;
-            } else {
-                state.prev_mode = if state.mode == Mode::Insert {
-                    Mode::Insert
-                } else {
-                    Mode::Normal
-                };
-                state.help_scroll = 0;
-                state.mode = Mode::Help;
-            }
-        }
-        Action::Notifications => open_notifications(state),
+        Action::Help => toggle_help(state),
+        Action::SetStatus => picker::open_status_picker(state),
         Action::Refresh => {
-            load_all(fx);
-            if let Some(id) = state.open_chat.clone()
-                && let Some(e) = state.chats.get_mut(&id)
-            {
-                e.history = History::Loading;
-                fx.push(Effect::Net(NetCmd::LoadMessages {
-                    chat_id: id,
-                    before_seq: None,
-                }));
+            load_all(state, fx);
+            for v in registry::all() {
+                v.on_session(state, SessionChange::Refreshed, fx);
             }
             flash(state, FlashLevel::Info, "Reloading…");
         }
@@ -803,24 +191,48 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             let name = state.theme.as_str();
             flash(state, FlashLevel::Info, format!("Theme: {name}"));
         }
-        Action::CopyLink => match state.target_chat() {
-            Some(id) => {
-                let link = format!(
-                    "{}/api/v1/chats/{id}/transcript?format=text",
-                    state.server_url.trim_end_matches('/')
-                );
-                fx.push(Effect::Clipboard(link));
-                flash(state, FlashLevel::Info, "Chat link copied to the clipboard");
-            }
-            None => flash(state, FlashLevel::Warn, "No chat selected"),
-        },
-        Action::CannedResponses => canned::trigger(state, fx),
-        // Only meaningful inside the canned-response picker.
-        Action::CannedBrowse => {}
+        Action::Notifications => go_to(state, ViewId::Notifications),
+        Action::GoTo(v) => go_to(state, v),
         Action::Quit => {
-            stop_typing(state, fx);
+            for v in registry::all() {
+                v.on_session(state, SessionChange::Closing, fx);
+            }
             state.quit = true;
             fx.push(Effect::Quit);
         }
+        _ => {
+            if !view.on_action(state, a, fx) {
+                match a {
+                    Action::ClearFilter => state.flash = None,
+                    Action::Normal => state.mode = Mode::Normal,
+                    _ => {}
+                }
+            }
+        }
     }
+}
+
+fn toggle_help(state: &mut State) {
+    if state.mode == Mode::Help {
+        state.mode = state.prev_mode;
+    } else {
+        state.prev_mode = if state.mode == Mode::Insert {
+            Mode::Insert
+        } else {
+            Mode::Normal
+        };
+        state.help_scroll = 0;
+        state.mode = Mode::Help;
+    }
+}
+
+fn help_scroll(state: &mut State, a: Action) {
+    state.help_scroll = match a {
+        Action::MoveDown => state.help_scroll.saturating_add(1),
+        Action::MoveUp => state.help_scroll.saturating_sub(1),
+        Action::PageDown => state.help_scroll.saturating_add(PAGE as u16),
+        Action::PageUp => state.help_scroll.saturating_sub(PAGE as u16),
+        Action::Top => 0,
+        _ => u16::MAX,
+    };
 }
