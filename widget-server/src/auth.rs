@@ -1,19 +1,25 @@
-//! Who is asking: argon2id passwords, signed JWTs with revocation, and the throttle
-//! that slows down and locks out repeated failed sign-ins.
+//! Who is asking: argon2id passwords, signed JWTs with revocation, and (in its
+//! submodules) the sign-in throttle, the password-check pool and the client address.
 
-use std::collections::HashMap;
-use std::net::IpAddr;
+mod checks;
+mod client_ip;
+mod throttle;
+
+pub use checks::{DEFAULT_CHECK_WAIT, PasswordChecks, default_max_checks};
+pub use client_ip::{client_ip, parse_trusted_proxy};
+pub use throttle::{Attempt, LoginThrottle};
+
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use shared::ApiError;
 use shared::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use shared::model::Agent;
-use shared::{ApiError, ErrorCode};
 
 use crate::store::Store;
 
@@ -216,97 +222,10 @@ impl RevokedCache {
     }
 }
 
-/// Failed sign-ins per account and per address. Five failures for one account (or
-/// twenty from one address) within fifteen minutes lock it for five minutes.
-pub struct LoginThrottle {
-    entries: Mutex<HashMap<String, Failures>>,
-}
-
-struct Failures {
-    count: u32,
-    window_start: Instant,
-    locked_until: Option<Instant>,
-}
-
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-const LOCKOUT: Duration = Duration::from_secs(5 * 60);
-const MAX_PER_ACCOUNT: u32 = 5;
-const MAX_PER_ADDRESS: u32 = 20;
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl LoginThrottle {
-    fn keys(email: &str, ip: Option<IpAddr>) -> Vec<(String, u32)> {
-        let mut k = vec![(format!("account:{email}"), MAX_PER_ACCOUNT)];
-        if let Some(ip) = ip {
-            k.push((format!("address:{ip}"), MAX_PER_ADDRESS));
-        }
-        k
-    }
-
-    /// Refuses while the account or address is locked.
-    pub fn check(&self, email: &str, ip: Option<IpAddr>) -> Result<(), ApiError> {
-        let Ok(entries) = self.entries.lock() else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        for (key, _) in Self::keys(email, ip) {
-            if let Some(until) = entries.get(&key).and_then(|f| f.locked_until)
-                && until > now
-            {
-                let secs = (until - now).as_secs().max(1);
-                return Err(ApiError::new(
-                    ErrorCode::RateLimited,
-                    format!("too many failed sign-ins; try again in {secs} seconds"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn failed(&self, email: &str, ip: Option<IpAddr>) {
-        let Ok(mut entries) = self.entries.lock() else {
-            return;
-        };
-        let now = Instant::now();
-        if entries.len() > 100_000 {
-            entries.retain(|_, f| now.duration_since(f.window_start) < WINDOW);
-        }
-        for (key, max) in Self::keys(email, ip) {
-            let f = entries.entry(key).or_insert(Failures {
-                count: 0,
-                window_start: now,
-                locked_until: None,
-            });
-            if now.duration_since(f.window_start) > WINDOW {
-                f.count = 0;
-                f.window_start = now;
-            }
-            f.count += 1;
-            if f.count >= max {
-                f.locked_until = Some(now + LOCKOUT);
-                f.count = 0;
-                f.window_start = now;
-            }
-        }
-    }
-
-    pub fn succeeded(&self, email: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&format!("account:{email}"));
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::ErrorCode;
 
     #[test]
     fn tokens_round_trip_and_reject_tampering() {
@@ -336,20 +255,5 @@ mod tests {
         assert!(check_password_strength("aaaaaaaaaaaa").is_err());
         assert!(check_password_strength("").is_err());
         assert!(check_password_strength("a good long passphrase").is_ok());
-    }
-
-    #[test]
-    fn throttle_locks_after_repeated_failures() {
-        let th = LoginThrottle::default();
-        for _ in 0..MAX_PER_ACCOUNT - 1 {
-            th.failed("a@b.c", None);
-            assert!(th.check("a@b.c", None).is_ok());
-        }
-        th.failed("a@b.c", None);
-        assert_eq!(
-            th.check("a@b.c", None).unwrap_err().code,
-            ErrorCode::RateLimited
-        );
-        assert!(th.check("other@b.c", None).is_ok());
     }
 }

@@ -1,6 +1,9 @@
 //! Server configuration: where data lives, who may connect, and the edge limits.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -15,6 +18,12 @@ pub struct Config {
     /// The department that chats started without one go to (by name or id);
     /// default: the department created first.
     pub default_department: Option<String>,
+    /// Password checks (argon2, ~19 MiB each) allowed to run at once.
+    pub max_password_checks: usize,
+    /// How long a sign-in waits for a free password check before `rate_limited`.
+    pub password_check_wait: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; nobody else's is read.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {
@@ -26,6 +35,9 @@ impl Config {
             send_rate_limit: 10,
             send_burst: 20,
             default_department: None,
+            max_password_checks: crate::auth::default_max_checks(),
+            password_check_wait: crate::auth::DEFAULT_CHECK_WAIT,
+            trusted_proxies: Vec::new(),
         }
     }
 
