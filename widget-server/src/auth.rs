@@ -9,6 +9,7 @@ pub use checks::{DEFAULT_CHECK_WAIT, PasswordChecks, default_max_checks};
 pub use client_ip::{client_ip, parse_trusted_proxy};
 pub use throttle::{Attempt, LoginThrottle};
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -207,18 +208,54 @@ pub async fn authenticate(
     Ok((agent, claims))
 }
 
-/// Revoked token ids seen by this node (the store is the source of truth).
+/// Revoked token ids seen by this node, a fast path in front of the store (the source
+/// of truth, which every check also asks). An entry lives as long as its token could:
+/// past the token's expiry the signature check refuses it anyway. At most
+/// [`MAX_REVOKED_CACHED`] are kept; beyond that the ones expiring soonest give way.
 #[derive(Default)]
-pub struct RevokedCache(Mutex<std::collections::HashSet<String>>);
+pub struct RevokedCache(Mutex<HashMap<String, u64>>);
+
+pub const MAX_REVOKED_CACHED: usize = 10_000;
 
 impl RevokedCache {
-    pub fn insert(&self, jti: &str) {
-        if let Ok(mut s) = self.0.lock() {
-            s.insert(jti.to_owned());
+    /// Remembers `jti` until `expires_at` (the token's `exp`, Unix seconds).
+    pub fn insert(&self, jti: &str, expires_at: u64) {
+        let now = jsonwebtoken::get_current_timestamp();
+        if expires_at <= now {
+            return;
         }
+        let Ok(mut map) = self.0.lock() else {
+            return;
+        };
+        if map.len() >= MAX_REVOKED_CACHED {
+            map.retain(|_, exp| *exp > now);
+        }
+        if map.len() >= MAX_REVOKED_CACHED {
+            // Still full of live tokens: drop the tenth expiring soonest in one go, so
+            // a run of sign-outs does not rescan the map each time.
+            let mut exps: Vec<u64> = map.values().copied().collect();
+            let (_, cut, _) = exps.select_nth_unstable(MAX_REVOKED_CACHED / 10);
+            let cut = *cut;
+            map.retain(|_, exp| *exp > cut);
+        }
+        map.insert(jti.to_owned(), expires_at);
     }
+
     pub fn contains(&self, jti: &str) -> bool {
-        self.0.lock().map(|s| s.contains(jti)).unwrap_or(false)
+        let now = jsonwebtoken::get_current_timestamp();
+        self.0
+            .lock()
+            .map(|m| m.get(jti).is_some_and(|exp| *exp > now))
+            .unwrap_or(false)
+    }
+
+    /// Entries held (expired ones included until the next prune).
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -255,5 +292,23 @@ mod tests {
         assert!(check_password_strength("aaaaaaaaaaaa").is_err());
         assert!(check_password_strength("").is_err());
         assert!(check_password_strength("a good long passphrase").is_ok());
+    }
+
+    #[test]
+    fn revoked_cache_stays_bounded_and_forgets_expired_tokens() {
+        let cache = RevokedCache::default();
+        let now = jsonwebtoken::get_current_timestamp();
+        // Already expired: nothing to remember.
+        cache.insert("old", now - 1);
+        assert!(cache.is_empty());
+        cache.insert("first", now + 60);
+        for i in 0..MAX_REVOKED_CACHED * 2 {
+            cache.insert(&format!("jti-{i}"), now + 3600 + i as u64);
+        }
+        assert!(cache.len() <= MAX_REVOKED_CACHED, "{} entries", cache.len());
+        // The soonest to expire gave way; the latest are kept.
+        assert!(!cache.contains("first"));
+        assert!(!cache.contains("jti-0"));
+        assert!(cache.contains(&format!("jti-{}", MAX_REVOKED_CACHED * 2 - 1)));
     }
 }

@@ -112,7 +112,7 @@ async fn logout(
         .store
         .revoke_token(&auth.claims.jti, (auth.claims.exp as i64) * 1000)
         .await?;
-    state.revoked.insert(&auth.claims.jti);
+    state.revoked.insert(&auth.claims.jti, auth.claims.exp);
     crate::socket::disconnect_token(&state, &auth.claims.jti).await;
     Ok(Json(serde_json::json!({})))
 }
