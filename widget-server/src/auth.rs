@@ -47,9 +47,12 @@ pub struct Tokens {
 
 impl Tokens {
     /// Loads the signing secret from `<data_dir>/jwt.secret`, creating it (0600) on
-    /// first start.
+    /// first start. A secret that other users can read is refused rather than fixed:
+    /// whoever read it can forge any agent's token, so the operator must decide
+    /// whether to keep it.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Tokens> {
         let path = data_dir.join("jwt.secret");
+        refuse_if_shared(&path)?;
         let secret = match std::fs::read_to_string(&path) {
             Ok(s) if s.trim().len() >= 32 => s.trim().to_owned(),
             Ok(_) => anyhow::bail!("{} is too short to be a signing secret", path.display()),
@@ -108,6 +111,27 @@ impl Tokens {
                 }
             })
     }
+}
+
+/// Fails when `path` exists and its group or other users may read or write it.
+fn refuse_if_shared(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                let p = path.display();
+                anyhow::bail!(
+                    "{p} is not private (mode {mode:04o}): other users may have read it, \
+                     and anyone who did can sign in as any agent. If you are sure it has not \
+                     leaked, run `chmod 600 {p}`; otherwise delete it and a new one is made \
+                     at the next start (every agent is signed out)"
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes a file readable only by its owner.

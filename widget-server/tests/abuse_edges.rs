@@ -1,14 +1,46 @@
 //! Server edges under abuse: the revoked-token cache stays bounded (the store still
-//! refuses what it forgot), and absurd page numbers are refused instead of
-//! overflowing.
+//! refuses what it forgot), absurd page numbers are refused instead of overflowing, and
+//! the data directory, database and signing secret are private.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 mod stateful;
 
-use common::TestServer;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::{ServerProcess, TestServer, free_port, seeded_data_dir};
 use stateful::StateServer;
 use widget_server::auth::MAX_REVOKED_CACHED;
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+fn chmod(path: &Path, mode: u32) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+}
+
+/// The database and the SQLite files beside it that exist.
+fn database_files(data: &Path) -> Vec<PathBuf> {
+    [
+        "panel.db",
+        "panel.db-wal",
+        "panel.db-shm",
+        "panel.db-journal",
+    ]
+    .iter()
+    .map(|f| data.join(f))
+    .filter(|p| p.exists())
+    .collect()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_revoked_cache_is_bounded_and_the_store_still_refuses_forgotten_tokens() {
@@ -62,4 +94,89 @@ async fn a_page_far_past_any_list_is_invalid_not_an_overflow() {
     assert_eq!(last.status, 200, "{}", last.body);
     assert_eq!(last.body["items"], serde_json::json!([]));
     assert_eq!(last.body["total"], 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_data_dir_is_private_from_the_first_start() {
+    let server = TestServer::start().await;
+    let data = server.config.data_dir.clone();
+    assert_eq!(mode(&data), 0o700);
+    let files = database_files(&data);
+    assert!(!files.is_empty(), "no database in {}", data.display());
+    for f in files {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    assert_eq!(mode(&data.join("jwt.secret")), 0o600);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_existing_data_dir_and_database_open_to_others_are_made_private_at_start() {
+    let root = tempfile::tempdir().unwrap();
+    let (data, _team) = seeded_data_dir(root.path()).await;
+    // As an older version (or a careless restore) left them.
+    chmod(&data, 0o755);
+    std::fs::write(data.join("panel.db-journal"), b"").unwrap();
+    let files = database_files(&data);
+    for f in &files {
+        chmod(f, 0o644);
+    }
+    let log = root.path().join("server.log");
+    let server = ServerProcess::spawn(&data, free_port(), &log).await;
+    assert_eq!(mode(&data), 0o700);
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    for f in database_files(&data) {
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("was readable by other users (mode 0644); made it 0600"),
+        "{logged}"
+    );
+    assert!(logged.contains("(mode 0755); made it 0700"), "{logged}");
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jwt_secret_readable_by_others_is_refused_at_start() {
+    let root = tempfile::tempdir().unwrap();
+    let (data, _team) = seeded_data_dir(root.path()).await;
+    let secret = data.join("jwt.secret");
+    std::fs::write(&secret, "0123456789abcdef0123456789abcdef0123456789abcdef").unwrap();
+    chmod(&secret, 0o644);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_widget-server"))
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--bind")
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn widget-server");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server started with a jwt.secret of mode 0644");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("jwt.secret is not private (mode 0644)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("chmod 600"), "{stderr}");
+    // Refused, not silently changed: the operator decides.
+    assert_eq!(mode(&secret), 0o644);
 }
