@@ -208,6 +208,11 @@ impl LoginThrottle {
                 }
                 Outcome::NotChecked => {}
             }
+            // Nothing left to remember: drop it, so that attempts which cost the
+            // attacker nothing (refused as busy) cannot fill the map either.
+            if a.pending == 0 && a.failures == 0 && a.locked_until.is_none() {
+                entries.accounts.remove(account);
+            }
         }
         if outcome == Outcome::Failed
             && let Some(ip) = ip
@@ -316,6 +321,21 @@ mod tests {
             th.reserve("a@b.c", None).unwrap().failed();
         }
         assert!(th.reserve("a@b.c", None).is_ok());
+    }
+
+    #[test]
+    fn attempts_that_leave_nothing_to_count_are_not_kept() {
+        let th = LoginThrottle::default();
+        for i in 0..1000 {
+            th.reserve(&format!("u{i}@b.c"), None)
+                .unwrap()
+                .not_checked();
+        }
+        th.reserve("a@b.c", None).unwrap().succeeded();
+        th.reserve("f@b.c", None).unwrap().failed();
+        let entries = th.inner.lock().unwrap();
+        assert_eq!(entries.accounts.len(), 1);
+        assert!(entries.accounts.contains_key("f@b.c"));
     }
 
     #[test]
