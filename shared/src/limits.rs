@@ -12,6 +12,9 @@ pub const MAX_ATTACHMENT_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_REST_BODY_BYTES: usize = 64 * 1024;
 pub const DEFAULT_PER_PAGE: u32 = 20;
 pub const MAX_PER_PAGE: u32 = 100;
+/// The last page a list may ask for: with `MAX_PER_PAGE` that is ten million items in,
+/// far past any real list, and every offset stays well inside `u32`.
+pub const MAX_PAGE: u32 = 100_000;
 /// `GET /chats/{id}/messages` page size.
 pub const DEFAULT_MESSAGE_LIMIT: u32 = 50;
 pub const MAX_MESSAGE_LIMIT: u32 = 500;
@@ -181,6 +184,9 @@ pub fn validate_page(page: Option<u32>, per_page: Option<u32>) -> Result<(u32, u
     if page == 0 {
         return Err(ApiError::invalid("page starts at 1"));
     }
+    if page > MAX_PAGE {
+        return Err(ApiError::invalid(format!("page must be 1 to {MAX_PAGE}")));
+    }
     if per_page == 0 || per_page > MAX_PER_PAGE {
         return Err(ApiError::invalid(format!(
             "per_page must be 1 to {MAX_PER_PAGE}"
@@ -242,5 +248,13 @@ mod tests {
         assert_eq!(validate_page(None, None).unwrap(), (1, DEFAULT_PER_PAGE));
         assert!(validate_page(Some(0), None).is_err());
         assert!(validate_page(None, Some(101)).is_err());
+        assert_eq!(
+            validate_page(Some(MAX_PAGE), Some(MAX_PER_PAGE)).unwrap(),
+            (MAX_PAGE, MAX_PER_PAGE)
+        );
+        assert!(validate_page(Some(MAX_PAGE + 1), None).is_err());
+        assert!(validate_page(Some(u32::MAX), Some(MAX_PER_PAGE)).is_err());
+        // The offset of the last allowed page fits with room to spare.
+        assert!((MAX_PAGE - 1).checked_mul(MAX_PER_PAGE).is_some());
     }
 }

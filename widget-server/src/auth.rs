@@ -1,19 +1,26 @@
-//! Who is asking: argon2id passwords, signed JWTs with revocation, and the throttle
-//! that slows down and locks out repeated failed sign-ins.
+//! Who is asking: argon2id passwords, signed JWTs with revocation, and (in its
+//! submodules) the sign-in throttle, the password-check pool and the client address.
+
+mod checks;
+mod client_ip;
+mod throttle;
+
+pub use checks::{DEFAULT_CHECK_WAIT, PasswordChecks, default_max_checks};
+pub use client_ip::{client_ip, parse_trusted_proxy};
+pub use throttle::{Attempt, LoginThrottle};
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use shared::ApiError;
 use shared::limits::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use shared::model::Agent;
-use shared::{ApiError, ErrorCode};
 
 use crate::store::Store;
 
@@ -40,9 +47,12 @@ pub struct Tokens {
 
 impl Tokens {
     /// Loads the signing secret from `<data_dir>/jwt.secret`, creating it (0600) on
-    /// first start.
+    /// first start. A secret that other users can read is refused rather than fixed:
+    /// whoever read it can forge any agent's token, so the operator must decide
+    /// whether to keep it.
     pub fn load_or_create(data_dir: &Path) -> anyhow::Result<Tokens> {
         let path = data_dir.join("jwt.secret");
+        refuse_if_shared(&path)?;
         let secret = match std::fs::read_to_string(&path) {
             Ok(s) if s.trim().len() >= 32 => s.trim().to_owned(),
             Ok(_) => anyhow::bail!("{} is too short to be a signing secret", path.display()),
@@ -101,6 +111,27 @@ impl Tokens {
                 }
             })
     }
+}
+
+/// Fails when `path` exists and its group or other users may read or write it.
+fn refuse_if_shared(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                let p = path.display();
+                anyhow::bail!(
+                    "{p} is not private (mode {mode:04o}): other users may have read it, \
+                     and anyone who did can sign in as any agent. If you are sure it has not \
+                     leaked, run `chmod 600 {p}`; otherwise delete it and a new one is made \
+                     at the next start (every agent is signed out)"
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes a file readable only by its owner.
@@ -201,112 +232,61 @@ pub async fn authenticate(
     Ok((agent, claims))
 }
 
-/// Revoked token ids seen by this node (the store is the source of truth).
+/// Revoked token ids seen by this node, a fast path in front of the store (the source
+/// of truth, which every check also asks). An entry lives as long as its token could:
+/// past the token's expiry the signature check refuses it anyway. At most
+/// [`MAX_REVOKED_CACHED`] are kept; beyond that the ones expiring soonest give way.
 #[derive(Default)]
-pub struct RevokedCache(Mutex<std::collections::HashSet<String>>);
+pub struct RevokedCache(Mutex<HashMap<String, u64>>);
+
+pub const MAX_REVOKED_CACHED: usize = 10_000;
 
 impl RevokedCache {
-    pub fn insert(&self, jti: &str) {
-        if let Ok(mut s) = self.0.lock() {
-            s.insert(jti.to_owned());
+    /// Remembers `jti` until `expires_at` (the token's `exp`, Unix seconds).
+    pub fn insert(&self, jti: &str, expires_at: u64) {
+        let now = jsonwebtoken::get_current_timestamp();
+        if expires_at <= now {
+            return;
         }
-    }
-    pub fn contains(&self, jti: &str) -> bool {
-        self.0.lock().map(|s| s.contains(jti)).unwrap_or(false)
-    }
-}
-
-/// Failed sign-ins per account and per address. Five failures for one account (or
-/// twenty from one address) within fifteen minutes lock it for five minutes.
-pub struct LoginThrottle {
-    entries: Mutex<HashMap<String, Failures>>,
-}
-
-struct Failures {
-    count: u32,
-    window_start: Instant,
-    locked_until: Option<Instant>,
-}
-
-const WINDOW: Duration = Duration::from_secs(15 * 60);
-const LOCKOUT: Duration = Duration::from_secs(5 * 60);
-const MAX_PER_ACCOUNT: u32 = 5;
-const MAX_PER_ADDRESS: u32 = 20;
-
-impl Default for LoginThrottle {
-    fn default() -> Self {
-        Self {
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl LoginThrottle {
-    fn keys(email: &str, ip: Option<IpAddr>) -> Vec<(String, u32)> {
-        let mut k = vec![(format!("account:{email}"), MAX_PER_ACCOUNT)];
-        if let Some(ip) = ip {
-            k.push((format!("address:{ip}"), MAX_PER_ADDRESS));
-        }
-        k
-    }
-
-    /// Refuses while the account or address is locked.
-    pub fn check(&self, email: &str, ip: Option<IpAddr>) -> Result<(), ApiError> {
-        let Ok(entries) = self.entries.lock() else {
-            return Ok(());
-        };
-        let now = Instant::now();
-        for (key, _) in Self::keys(email, ip) {
-            if let Some(until) = entries.get(&key).and_then(|f| f.locked_until)
-                && until > now
-            {
-                let secs = (until - now).as_secs().max(1);
-                return Err(ApiError::new(
-                    ErrorCode::RateLimited,
-                    format!("too many failed sign-ins; try again in {secs} seconds"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn failed(&self, email: &str, ip: Option<IpAddr>) {
-        let Ok(mut entries) = self.entries.lock() else {
+        let Ok(mut map) = self.0.lock() else {
             return;
         };
-        let now = Instant::now();
-        if entries.len() > 100_000 {
-            entries.retain(|_, f| now.duration_since(f.window_start) < WINDOW);
+        if map.len() >= MAX_REVOKED_CACHED {
+            map.retain(|_, exp| *exp > now);
         }
-        for (key, max) in Self::keys(email, ip) {
-            let f = entries.entry(key).or_insert(Failures {
-                count: 0,
-                window_start: now,
-                locked_until: None,
-            });
-            if now.duration_since(f.window_start) > WINDOW {
-                f.count = 0;
-                f.window_start = now;
-            }
-            f.count += 1;
-            if f.count >= max {
-                f.locked_until = Some(now + LOCKOUT);
-                f.count = 0;
-                f.window_start = now;
-            }
+        if map.len() >= MAX_REVOKED_CACHED {
+            // Still full of live tokens: drop the tenth expiring soonest in one go, so
+            // a run of sign-outs does not rescan the map each time.
+            let mut exps: Vec<u64> = map.values().copied().collect();
+            let (_, cut, _) = exps.select_nth_unstable(MAX_REVOKED_CACHED / 10);
+            let cut = *cut;
+            map.retain(|_, exp| *exp > cut);
         }
+        map.insert(jti.to_owned(), expires_at);
     }
 
-    pub fn succeeded(&self, email: &str) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(&format!("account:{email}"));
-        }
+    pub fn contains(&self, jti: &str) -> bool {
+        let now = jsonwebtoken::get_current_timestamp();
+        self.0
+            .lock()
+            .map(|m| m.get(jti).is_some_and(|exp| *exp > now))
+            .unwrap_or(false)
+    }
+
+    /// Entries held (expired ones included until the next prune).
+    pub fn len(&self) -> usize {
+        self.0.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shared::ErrorCode;
 
     #[test]
     fn tokens_round_trip_and_reject_tampering() {
@@ -339,17 +319,20 @@ mod tests {
     }
 
     #[test]
-    fn throttle_locks_after_repeated_failures() {
-        let th = LoginThrottle::default();
-        for _ in 0..MAX_PER_ACCOUNT - 1 {
-            th.failed("a@b.c", None);
-            assert!(th.check("a@b.c", None).is_ok());
+    fn revoked_cache_stays_bounded_and_forgets_expired_tokens() {
+        let cache = RevokedCache::default();
+        let now = jsonwebtoken::get_current_timestamp();
+        // Already expired: nothing to remember.
+        cache.insert("old", now - 1);
+        assert!(cache.is_empty());
+        cache.insert("first", now + 60);
+        for i in 0..MAX_REVOKED_CACHED * 2 {
+            cache.insert(&format!("jti-{i}"), now + 3600 + i as u64);
         }
-        th.failed("a@b.c", None);
-        assert_eq!(
-            th.check("a@b.c", None).unwrap_err().code,
-            ErrorCode::RateLimited
-        );
-        assert!(th.check("other@b.c", None).is_ok());
+        assert!(cache.len() <= MAX_REVOKED_CACHED, "{} entries", cache.len());
+        // The soonest to expire gave way; the latest are kept.
+        assert!(!cache.contains("first"));
+        assert!(!cache.contains("jti-0"));
+        assert!(cache.contains(&format!("jti-{}", MAX_REVOKED_CACHED * 2 - 1)));
     }
 }

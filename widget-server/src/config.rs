@@ -1,6 +1,9 @@
 //! Server configuration: where data lives, who may connect, and the edge limits.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -15,6 +18,12 @@ pub struct Config {
     /// The department that chats started without one go to (by name or id);
     /// default: the department created first.
     pub default_department: Option<String>,
+    /// Password checks (argon2, ~19 MiB each) allowed to run at once.
+    pub max_password_checks: usize,
+    /// How long a sign-in waits for a free password check before `rate_limited`.
+    pub password_check_wait: Duration,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; nobody else's is read.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl Config {
@@ -26,6 +35,9 @@ impl Config {
             send_rate_limit: 10,
             send_burst: 20,
             default_department: None,
+            max_password_checks: crate::auth::default_max_checks(),
+            password_check_wait: crate::auth::DEFAULT_CHECK_WAIT,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -36,7 +48,21 @@ impl Config {
         }
     }
 
-    /// Creates the data directory (mode 0700) if it is missing.
+    /// The SQLite database file, when the store is a SQLite file.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or("");
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+    }
+
+    /// Creates the data directory (mode 0700) if it is missing, and keeps it and the
+    /// database private: an existing directory readable by others is made 0700 and
+    /// existing database, WAL and journal files 0600, with a warning for each; a
+    /// database not created yet is created empty as 0600, so that SQLite gives its WAL
+    /// the same mode.
     pub fn ensure_data_dir(&self) -> anyhow::Result<()> {
         if !self.data_dir.exists() {
             std::fs::create_dir_all(&self.data_dir).map_err(|e| {
@@ -54,6 +80,84 @@ impl Config {
         if !self.data_dir.is_dir() {
             anyhow::bail!("{} is not a directory", self.data_dir.display());
         }
+        #[cfg(unix)]
+        {
+            make_private(&self.data_dir, 0o700);
+            if let Some(db) = self.sqlite_path() {
+                create_private_if_missing(&db);
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut name = db.clone().into_os_string();
+                    name.push(suffix);
+                    make_private(std::path::Path::new(&name), 0o600);
+                }
+            }
+        }
         Ok(())
+    }
+}
+
+/// Takes group and other permissions off `path` if it exists and has any, warning
+/// that it did (or could not).
+#[cfg(unix)]
+fn make_private(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let old = meta.permissions().mode() & 0o777;
+    if old & 0o077 == 0 {
+        return;
+    }
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+        Ok(()) => tracing::warn!(
+            "{} was readable by other users (mode {old:04o}); made it {mode:04o}",
+            path.display()
+        ),
+        Err(e) => tracing::warn!(
+            "{} is readable by other users (mode {old:04o}) and could not be made {mode:04o}: {e}",
+            path.display()
+        ),
+    }
+}
+
+/// Creates an empty database file readable by its owner only; SQLite opens an empty
+/// file as a new database.
+#[cfg(unix)]
+fn create_private_if_missing(path: &std::path::Path) {
+    use std::os::unix::fs::OpenOptionsExt;
+    if path
+        .parent()
+        .is_some_and(|p| !p.as_os_str().is_empty() && !p.is_dir())
+    {
+        return;
+    }
+    let created = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path);
+    if let Err(e) = created
+        && e.kind() != std::io::ErrorKind::AlreadyExists
+    {
+        tracing::warn!("cannot create {}: {e}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sqlite_path_comes_from_the_url() {
+        let mut c = Config::new("/srv/panel");
+        assert_eq!(c.sqlite_path(), Some(PathBuf::from("/srv/panel/panel.db")));
+        c.database_url = Some("sqlite:///var/db/p.db?mode=rwc".into());
+        assert_eq!(c.sqlite_path(), Some(PathBuf::from("/var/db/p.db")));
+        c.database_url = Some("sqlite:rel.db".into());
+        assert_eq!(c.sqlite_path(), Some(PathBuf::from("rel.db")));
+        c.database_url = Some("sqlite::memory:".into());
+        assert_eq!(c.sqlite_path(), None);
+        c.database_url = Some("postgres://db/panel".into());
+        assert_eq!(c.sqlite_path(), None);
     }
 }

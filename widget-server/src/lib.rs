@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use config::Config;
 use socketioxide::SocketIo;
 
-use crate::auth::{LoginThrottle, RevokedCache, Tokens};
+use crate::auth::{LoginThrottle, PasswordChecks, RevokedCache, Tokens};
 use crate::store::Store;
 use crate::store::canned::CannedStore;
 
@@ -37,6 +37,8 @@ pub struct Inner {
     pub tokens: Tokens,
     pub revoked: RevokedCache,
     pub throttle: LoginThrottle,
+    /// The bounded pool that sign-ins verify passwords in.
+    pub password_checks: PasswordChecks,
     pub config: Config,
     pub io: SocketIo,
 }
@@ -57,6 +59,10 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
         tokens,
         revoked: RevokedCache::default(),
         throttle: LoginThrottle::default(),
+        password_checks: PasswordChecks::new(
+            config.max_password_checks,
+            config.password_check_wait,
+        ),
         config,
         io: io.clone(),
     });

@@ -83,6 +83,26 @@ struct ServeArgs {
     /// Department for chats started without one (name or id); default: the first created.
     #[arg(long, env = "PANEL_DEFAULT_DEPARTMENT", global = true)]
     default_department: Option<String>,
+    /// Password checks run at once (each holds ~19 MiB for a moment); further sign-ins
+    /// wait up to 5 s for a turn, then get 429. Default: one per core, at most 8.
+    #[arg(
+        long,
+        env = "PANEL_MAX_PASSWORD_CHECKS",
+        default_value_t = default_password_checks(),
+        value_parser = clap::value_parser!(u16).range(1..=1024),
+        global = true
+    )]
+    max_password_checks: u16,
+    /// A reverse proxy (address or CIDR) whose X-Forwarded-For names the client;
+    /// repeatable. The header is ignored from every other peer.
+    #[arg(
+        long = "trusted-proxy",
+        env = "PANEL_TRUSTED_PROXY",
+        value_delimiter = ',',
+        value_parser = widget_server::auth::parse_trusted_proxy,
+        global = true
+    )]
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Subcommand)]
@@ -118,6 +138,10 @@ enum AdminCommand {
     ListAgents,
     /// List departments.
     ListDepartments,
+}
+
+fn default_password_checks() -> u16 {
+    u16::try_from(widget_server::auth::default_max_checks()).unwrap_or(4)
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -275,6 +299,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.send_rate_limit = args.send_rate_limit;
     config.send_burst = args.send_rate_limit.saturating_mul(2);
     config.default_department = args.default_department;
+    config.max_password_checks = usize::from(args.max_password_checks);
+    config.trusted_proxies = args.trusted_proxies;
     raise_fd_limit();
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use super::AuthAgent;
 use crate::AppState;
-use crate::auth::{REMEMBER_TTL, SESSION_TTL, dummy_hash, verify_password};
+use crate::auth::{REMEMBER_TTL, SESSION_TTL, client_ip, dummy_hash};
 use crate::error::{ApiJson, ApiResult};
 
 pub fn router() -> Router<AppState> {
@@ -38,32 +38,56 @@ struct LoginResp {
     agent: Agent,
 }
 
+/// Sign-in: the attempt is reserved in the throttle before anything is looked up, a
+/// noisy address waits its delay, and the password is checked in the bounded pool.
+/// Unknown e-mail and wrong password take the same path and get the same answer.
 async fn login(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,
     ApiJson(req): ApiJson<LoginReq>,
 ) -> ApiResult<Json<LoginResp>> {
-    let ip = super::peer_ip(&parts);
+    let ip = client_ip(
+        super::peer_ip(&parts),
+        &parts.headers,
+        &state.config.trusted_proxies,
+    );
     if req.email.len() > MAX_EMAIL_CHARS || req.password.len() > MAX_PASSWORD_CHARS * 4 {
         return Err(ApiError::invalid("email or password is too long").into());
     }
     let email = req.email.trim().to_lowercase();
-    state.throttle.check(&email, ip)?;
-    let found = state.store.agent_credentials(&email).await?;
-    let password = req.password.clone();
+    let attempt = state.throttle.reserve(&email, ip)?;
+    let delay = state.throttle.delay(ip);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let found = match state.store.agent_credentials(&email).await {
+        Ok(found) => found,
+        Err(e) => {
+            attempt.not_checked();
+            return Err(e.into());
+        }
+    };
     let hash = found
         .as_ref()
         .map(|(_, h)| h.clone())
         .unwrap_or_else(|| dummy_hash().to_owned());
-    // argon2 is CPU-heavy: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+    let noisy = state.throttle.is_noisy(ip);
+    let ok = match state
+        .password_checks
+        .verify(req.password, hash, noisy)
         .await
-        .unwrap_or(false);
+    {
+        Ok(ok) => ok,
+        Err(e) => {
+            attempt.not_checked();
+            return Err(e.into());
+        }
+    };
     let Some((agent, _)) = found.filter(|_| ok) else {
-        state.throttle.failed(&email, ip);
+        attempt.failed();
         return Err(ApiError::unauthorized("wrong email or password").into());
     };
-    state.throttle.succeeded(&email);
+    attempt.succeeded();
     let ttl = if req.remember_me {
         REMEMBER_TTL
     } else {
@@ -88,7 +112,7 @@ async fn logout(
         .store
         .revoke_token(&auth.claims.jti, (auth.claims.exp as i64) * 1000)
         .await?;
-    state.revoked.insert(&auth.claims.jti);
+    state.revoked.insert(&auth.claims.jti, auth.claims.exp);
     crate::socket::disconnect_token(&state, &auth.claims.jti).await;
     Ok(Json(serde_json::json!({})))
 }

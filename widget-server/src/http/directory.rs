@@ -24,12 +24,16 @@ struct PageQuery {
     per_page: Option<u32>,
 }
 
+/// One page of an in-memory list; a page past the end is empty. The offset is
+/// computed without overflow whatever `page` is (validation bounds it too).
 fn paginate<T>(all: Vec<T>, page: u32, per_page: u32) -> Page<T> {
-    let total = all.len() as i64;
+    let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+    let offset = u64::from(page.saturating_sub(1)) * u64::from(per_page);
+    let skip = usize::try_from(offset).unwrap_or(usize::MAX);
     let items = all
         .into_iter()
-        .skip(((page - 1) * per_page) as usize)
-        .take(per_page as usize)
+        .skip(skip)
+        .take(usize::try_from(per_page).unwrap_or(usize::MAX))
         .collect();
     Page {
         items,
@@ -59,4 +63,17 @@ async fn agents(
 ) -> ApiResult<Json<Page<Agent>>> {
     let (page, per_page) = validate_page(q.page, q.per_page)?;
     Ok(Json(paginate(state.store.agents().await?, page, per_page)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_past_the_end_are_empty_and_never_overflow() {
+        let p = paginate(vec![1, 2, 3], 2, 2);
+        assert_eq!((p.items, p.total), (vec![3], 3));
+        assert!(paginate(vec![1, 2, 3], u32::MAX, u32::MAX).items.is_empty());
+        assert!(paginate(vec![1], 50_000_000, 100).items.is_empty());
+    }
 }
