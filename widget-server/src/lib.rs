@@ -13,6 +13,7 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod domain;
 pub mod error;
 pub mod http;
 pub mod socket;

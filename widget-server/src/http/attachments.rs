@@ -160,7 +160,7 @@ async fn download(
         Some(chat_id) => match state.store.chat(chat_id).await? {
             Some(c) => auth
                 .actor
-                .can_see(&c.department_id, c.assignee_id.as_deref()),
+                .may_see_chat(&c.department_id, c.assignee_id.as_deref()),
             None => false,
         },
         None => rec.owner_kind == "agent" && rec.owner_id == auth.agent.id,

@@ -62,7 +62,7 @@ async fn list(
 }
 
 fn may_manage_team(auth: &AuthAgent) -> bool {
-    auth.agent.role.sees_everything()
+    auth.actor.can_manage_team_canned()
 }
 
 /// Loads a response the caller may see: their own personal ones and every team one.

@@ -124,7 +124,7 @@ pub(crate) async fn visible_chat(
         Some(c)
             if auth
                 .actor
-                .can_see(&c.department_id, c.assignee_id.as_deref()) =>
+                .may_see_chat(&c.department_id, c.assignee_id.as_deref()) =>
         {
             Ok(c)
         }
@@ -280,7 +280,7 @@ async fn customer(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no customer {id}")))?;
     // An agent sees customers who have chatted in their departments or with them.
-    let visible = auth.actor.role.sees_everything() || {
+    let visible = auth.actor.sees_every_customer() || {
         let f = ChatFilter {
             status: None,
             department_id: None,

@@ -106,7 +106,7 @@ async fn on_connect(s: SocketRef, st: AppState) {
 fn register_handlers(s: &SocketRef, st: &AppState, sess: &Session) {
     let mut rooms = vec![agent_room(&sess.agent.id), format!("jti:{}", sess.jti)];
     rooms.extend(sess.agent.department_ids.iter().map(|d| dept_room(d)));
-    if sess.agent.role.sees_everything() {
+    if sess.actor.follows_all_chats() {
         rooms.push(ALL_CHATS_ROOM.to_owned());
     }
     s.join(rooms);
@@ -324,7 +324,7 @@ async fn typing(
         .ok_or_else(|| ApiError::not_found("no such chat"))?;
     if !sess
         .actor
-        .can_see(&chat.department_id, chat.assignee_id.as_deref())
+        .may_see_chat(&chat.department_id, chat.assignee_id.as_deref())
     {
         return Err(ApiError::forbidden("not your chat"));
     }

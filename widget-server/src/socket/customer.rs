@@ -154,28 +154,14 @@ fn check_opt_chat_id(id: &Option<String>) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The department a new chat goes to: the one asked for (id or name), the configured
-/// default, or the department created first.
+/// The department a new chat goes to (`domain::routing::pick_department`).
 async fn pick_department(st: &AppState, asked: Option<&str>) -> Result<String, ApiError> {
     let departments = st.store.departments().await?;
-    let find = |key: &str| {
-        departments
-            .iter()
-            .find(|d| d.id == key || d.name.eq_ignore_ascii_case(key))
-            .map(|d| d.id.clone())
-    };
-    if let Some(a) = asked.filter(|a| !a.is_empty()) {
-        return find(a).ok_or_else(|| ApiError::invalid(format!("no department {a:?}")));
-    }
-    if let Some(d) = st.config.default_department.as_deref().and_then(find) {
-        return Ok(d);
-    }
-    departments.first().map(|d| d.id.clone()).ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::Unavailable,
-            "no department is set up to take chats yet",
-        )
-    })
+    crate::domain::routing::pick_department(
+        &departments,
+        asked,
+        st.config.default_department.as_deref(),
+    )
 }
 
 async fn start(

@@ -16,51 +16,8 @@ use shared::model::{
 pub mod canned;
 pub mod sqlite;
 
-/// Who is asking: an authenticated agent with their current role and departments.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: String,
-    pub name: String,
-    pub role: Role,
-    pub department_ids: Vec<String>,
-}
-
-impl Actor {
-    pub fn from_agent(a: &Agent) -> Self {
-        Actor {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            role: a.role,
-            department_ids: a.department_ids.clone(),
-        }
-    }
-
-    /// May this agent see (and work) a chat of `department_id` assigned to `assignee`?
-    pub fn can_see(&self, department_id: &str, assignee: Option<&str>) -> bool {
-        self.role.sees_everything()
-            || assignee == Some(self.id.as_str())
-            || self.department_ids.iter().any(|d| d == department_id)
-    }
-}
-
-/// Who receives a published event.
-#[derive(Debug, Clone, Default)]
-pub struct Audience {
-    pub department_id: Option<String>,
-    pub prev_department_id: Option<String>,
-    pub agent_id: Option<String>,
-    /// Every agent (presence).
-    pub broadcast: bool,
-    /// The customer, with the customer-facing form of the event.
-    pub customer: Option<(String, ServerEvent)>,
-}
-
-/// A committed event and who may receive it.
-#[derive(Debug, Clone)]
-pub struct Published {
-    pub event: ServerEvent,
-    pub audience: Audience,
-}
+pub use crate::domain::audience::{customer_message, customer_view, visitor_attachment_url};
+pub use crate::domain::{Actor, Audience, Published};
 
 #[derive(Debug, Clone)]
 pub struct NewAgent {
@@ -256,39 +213,6 @@ pub trait Store: Send + Sync + 'static {
     async fn close_store(&self);
     /// The committed events, in event-id order, for the dispatcher (taken once).
     fn take_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Published>>;
-}
-
-/// The customer-facing form of a chat: no internal tags, no agent-side counters, no
-/// internal note as the last message.
-pub fn customer_view(chat: &Chat) -> Chat {
-    let mut c = chat.clone();
-    c.tags.clear();
-    c.unread_count = 0;
-    c.customer.tags.clear();
-    c.customer.custom_fields.clear();
-    // The closing note is written for the team.
-    c.resolution = None;
-    if c.last_message
-        .as_ref()
-        .is_some_and(|m| m.kind == MessageKind::Note)
-    {
-        c.last_message = None;
-    }
-    c
-}
-
-/// Where a visitor downloads a file: their own route, not the agents'.
-pub fn visitor_attachment_url(id: &str) -> String {
-    format!("/api/v1/visitor/attachments/{id}")
-}
-
-/// A message as a visitor receives it (attachment links on the visitor route).
-pub fn customer_message(m: &Message) -> Message {
-    let mut m = m.clone();
-    for a in &mut m.attachments {
-        a.url = visitor_attachment_url(&a.id);
-    }
-    m
 }
 
 /// Opens the store named by the configuration (SQLite unless a `postgres://` URL).

@@ -25,7 +25,7 @@ use shared::events::{
     ChatEvent, CustomerEvent, MessageEvent, NotificationEvent, PresenceEvent, ReadEvent,
     ServerEvent,
 };
-use shared::limits::{MAX_SYNC_EVENTS, MAX_TAGS_PER_CHAT};
+use shared::limits::MAX_SYNC_EVENTS;
 use shared::model::{
     Agent, AgentStatus, Attachment, Author, AuthorKind, Chat, ChatStatus, ChatSummary, Customer,
     CustomerProfile, Department, EventId, Message, MessageKind, Notification, Page, Rating, Role,
@@ -39,6 +39,10 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Connection, Row, SqlSafeStr};
 use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
+
+use crate::domain::ChatScope;
+use crate::domain::chat::{self, ChatCore};
+use crate::domain::mention;
 
 use super::{
     Actor, AttachmentRecord, Audience, ChatFilter, ChatSort, NewAgent, Published, Store,
@@ -751,17 +755,6 @@ async fn customer_chat_id(
     }
 }
 
-/// The state of a chat that writes check, without the joins.
-#[derive(Clone)]
-struct ChatCore {
-    customer_id: String,
-    department_id: String,
-    status: ChatStatus,
-    assignee_id: Option<String>,
-    last_seq: Seq,
-    tags: Vec<String>,
-}
-
 // ---------------------------------------------------------------------------
 // Statements and reads on the writer (inside its transaction)
 
@@ -1175,14 +1168,7 @@ fn agent_author(actor: &Actor) -> Author {
 }
 
 fn check_access(actor: &Actor, core: &ChatCore, chat_id: &str) -> WResult<()> {
-    if actor.can_see(&core.department_id, core.assignee_id.as_deref()) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "chat {chat_id:?} is not in your departments and not assigned to you"
-        ))
-        .into())
-    }
+    Ok(chat::check_access(actor, core, chat_id)?)
 }
 
 // ---------------------------------------------------------------------------
@@ -1288,18 +1274,13 @@ fn op_customer_send(
         None => t.customer_chat_id(&customer_id, None)?,
     };
     let (name, blocked) = t.customer_brief(&customer_id)?;
-    if blocked {
-        return Err(ApiError::forbidden("you have been blocked from sending messages").into());
-    }
     let mut core = t.core(&chat_id)?;
-    if core.status == ChatStatus::Closed {
+    if let Err(refusal) = chat::customer_send(&core, blocked) {
         // A retry of a message stored before the chat closed answers the original.
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+        if !blocked && let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
             return Ok(m);
         }
-        return Err(
-            ApiError::conflict("this chat is closed; start a new one with chat:start").into(),
-        );
+        return Err(refusal.into());
     }
     let attachments = if attachment_ids.is_empty() {
         Vec::new()
@@ -1336,23 +1317,7 @@ fn op_agent_send(
 ) -> WResult<Message> {
     let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
-    let refusal = match (kind, core.status) {
-        (MessageKind::Text, ChatStatus::Closed) => Some(ApiError::conflict(
-            "this chat is closed; reopen it to reply",
-        )),
-        (MessageKind::Text, ChatStatus::Waiting) => {
-            Some(ApiError::conflict("claim this chat before replying"))
-        }
-        (MessageKind::Text, ChatStatus::Active)
-            if core.assignee_id.as_deref() != Some(actor.id.as_str())
-                && !actor.role.sees_everything() =>
-        {
-            Some(ApiError::forbidden(
-                "this chat is assigned to another agent; add a note instead",
-            ))
-        }
-        _ => None,
-    };
+    let refusal = chat::agent_send(&actor, &core, kind).err();
     if let Some(refusal) = refusal {
         // A retry of a message stored before the chat changed answers the original.
         if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
@@ -1388,26 +1353,12 @@ fn op_agent_send(
             .prepare_cached("SELECT id, name, email FROM agents")?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
-        let lower = body.to_lowercase();
-        for (id, name, email) in agents {
-            let first = name.split_whitespace().next().unwrap_or("").to_lowercase();
-            let mentioned = lower.contains(&format!("@{}", email.to_lowercase()))
-                || lower.contains(&format!("@{}", name.to_lowercase()))
-                || (!first.is_empty()
-                    && lower
-                        .split(|c: char| !c.is_alphanumeric() && c != '@')
-                        .any(|w| w == format!("@{first}")));
-            if mentioned && id != actor.id {
-                t.notify(
-                    &id,
-                    Notification {
-                        kind: "mention".into(),
-                        title: format!("{} mentioned you", actor.name),
-                        body: body.chars().take(200).collect(),
-                        chat_id: Some(chat_id.clone()),
-                    },
-                )?;
-            }
+        let team: Vec<mention::Mentionable<'_>> = agents
+            .iter()
+            .map(|(id, name, email)| mention::Mentionable { id, name, email })
+            .collect();
+        for id in mention::mentioned(&body, &actor.id, &team) {
+            t.notify(id, mention::notification(&actor.name, &body, &chat_id))?;
         }
     }
     Ok(m)
@@ -1416,26 +1367,17 @@ fn op_agent_send(
 fn op_claim(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
     let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
-    match (core.status, core.assignee_id.as_deref()) {
-        (ChatStatus::Active, Some(a)) if a == actor.id => {
-            return t.reload_chat(&chat_id);
-        }
-        (ChatStatus::Active, Some(_)) => {
+    let line = match chat::claim(&actor, &core)? {
+        chat::Claim::AlreadyYours => return t.reload_chat(&chat_id),
+        chat::Claim::HeldByAnother => {
             let who: Option<String> = t.opt_one(
                 "SELECT a.name FROM chats c JOIN agents a ON a.id = c.assignee_id WHERE c.id = ?",
                 [&chat_id],
             )?;
-            return Err(ApiError::conflict(format!(
-                "chat already claimed by {}",
-                who.unwrap_or_else(|| "another agent".into())
-            ))
-            .into());
+            return Err(chat::claim_conflict(who).into());
         }
-        (ChatStatus::Closed, _) => {
-            return Err(ApiError::conflict("chat is closed; reopen it instead").into());
-        }
-        _ => {}
-    }
+        chat::Claim::Take { line } => line,
+    };
     t.exec(
         "UPDATE chats SET status = 'active', assignee_id = ? WHERE id = ?",
         [&actor.id, &chat_id],
@@ -1443,12 +1385,7 @@ fn op_claim(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
     t.forget_chat(&chat_id);
     core.status = ChatStatus::Active;
     core.assignee_id = Some(actor.id.clone());
-    announce(
-        t,
-        &chat_id,
-        &mut core,
-        format!("{} joined the chat", actor.name),
-    )
+    announce(t, &chat_id, &mut core, line)
 }
 
 /// After a chat changes hands or state: the system line ("Ada joined the chat") in the
@@ -1470,90 +1407,63 @@ fn op_transfer(
 ) -> WResult<Chat> {
     let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
-    if core.status == ChatStatus::Closed {
-        return Err(ApiError::conflict("chat is closed; reopen it before transferring").into());
-    }
-    let prev_dept = core.department_id.clone();
-    let mut new_dept = core.department_id.clone();
-    let mut target_name = String::new();
-    if let Some(d) = &to_department_id {
-        let name: Option<String> = t.opt_one("SELECT name FROM departments WHERE id = ?", [d])?;
-        let name = name.ok_or_else(|| ApiError::invalid(format!("no department {d:?}")))?;
-        new_dept = d.clone();
-        target_name = name;
-    }
-    let mut new_assignee: Option<String> = None;
-    if let Some(a) = &to_agent_id {
-        let agent = t
-            .load_agent(a)?
-            .ok_or_else(|| ApiError::invalid(format!("no agent {a:?}")))?;
-        if to_department_id.is_none() && !agent.department_ids.contains(&new_dept) {
-            // Move the chat to a department of the target agent so their colleagues see it.
-            if let Some(d) = agent.department_ids.first() {
-                new_dept = d.clone();
-            }
+    chat::check_transferable(&core)?;
+    let department = match &to_department_id {
+        Some(d) => {
+            let name: Option<String> =
+                t.opt_one("SELECT name FROM departments WHERE id = ?", [d])?;
+            let name = name.ok_or_else(|| ApiError::invalid(format!("no department {d:?}")))?;
+            Some((d.clone(), name))
         }
-        if !agent.role.sees_everything() && !agent.department_ids.contains(&new_dept) {
-            return Err(ApiError::invalid(format!(
-                "{} is not in the target department",
-                agent.name
-            ))
-            .into());
-        }
-        target_name = agent.name.clone();
-        new_assignee = Some(agent.id);
-    }
-    if new_assignee.as_deref() == core.assignee_id.as_deref() && new_dept == prev_dept {
-        return Err(ApiError::invalid("the chat is already there").into());
-    }
-    let status = if new_assignee.is_some() {
-        "active"
-    } else {
-        "waiting"
+        None => None,
     };
+    let agent = match &to_agent_id {
+        Some(a) => Some(
+            t.load_agent(a)?
+                .ok_or_else(|| ApiError::invalid(format!("no agent {a:?}")))?,
+        ),
+        None => None,
+    };
+    let target = chat::TransferTarget {
+        department: department
+            .as_ref()
+            .map(|(id, name)| (id.as_str(), name.as_str())),
+        agent: agent.as_ref(),
+    };
+    let plan = chat::transfer(&actor, &core, &target, note.as_deref())?;
     t.exec(
         "UPDATE chats SET department_id = ?, assignee_id = ?, status = ?, \
          waiting_since = CASE WHEN ? = 'waiting' THEN ? ELSE waiting_since END WHERE id = ?",
         params![
-            new_dept,
-            new_assignee.as_deref(),
-            status,
-            status,
+            plan.department_id,
+            plan.assignee_id.as_deref(),
+            plan.status.as_str(),
+            plan.status.as_str(),
             now_ms(),
             chat_id
         ],
     )?;
     t.forget_chat(&chat_id);
-    core.department_id = new_dept.clone();
-    core.assignee_id = new_assignee.clone();
-    core.status = ChatStatus::from_str(status).unwrap_or(ChatStatus::Waiting);
-    if let Some(n) = note.as_deref().filter(|n| !n.is_empty()) {
+    core.department_id = plan.department_id.clone();
+    core.assignee_id = plan.assignee_id.clone();
+    core.status = plan.status;
+    if let Some(n) = &plan.handoff_note {
         t.insert_message(
             &chat_id,
             &mut core,
             &new_id(),
             agent_author(&actor),
             MessageKind::Note,
-            &format!("Handoff note: {n}"),
+            n,
         )?;
     }
-    t.system_message(
-        &chat_id,
-        &mut core,
-        format!("{} transferred the chat to {target_name}", actor.name),
-    )?;
+    t.system_message(&chat_id, &mut core, plan.line)?;
     let chat = t.reload_chat(&chat_id)?;
-    let prev = (prev_dept != new_dept).then_some(prev_dept);
-    t.chat_event(false, &chat, prev, true)?;
-    if let Some(a) = new_assignee.filter(|a| *a != actor.id) {
+    t.chat_event(false, &chat, plan.prev_department_id, true)?;
+    if let Some(a) = &plan.notify {
         t.notify(
-            &a,
-            Notification {
-                kind: "chat_assigned".into(),
-                title: format!("{} transferred a chat to you", actor.name),
-                body: format!("Chat with {}", chat.customer.name),
-                chat_id: Some(chat_id.clone()),
-            },
+            a,
+            chat::transfer_notification(&actor, &chat.customer.name, &chat_id),
         )?;
     }
     Ok(chat)
@@ -1567,21 +1477,14 @@ fn op_close(
 ) -> WResult<Chat> {
     let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
-    if core.status == ChatStatus::Closed {
-        return Err(ApiError::conflict("chat is already closed").into());
-    }
+    let line = chat::close(&actor, &core)?;
     t.exec(
         "UPDATE chats SET status = 'closed', closed_at = ?, resolution = ? WHERE id = ?",
         params![now_ms(), resolution.as_deref(), chat_id],
     )?;
     t.forget_chat(&chat_id);
     core.status = ChatStatus::Closed;
-    announce(
-        t,
-        &chat_id,
-        &mut core,
-        format!("{} closed the chat", actor.name),
-    )
+    announce(t, &chat_id, &mut core, line)
 }
 
 fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
@@ -1594,12 +1497,7 @@ fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
         "SELECT id FROM chats WHERE customer_id = ? AND status != 'closed' AND id != ? LIMIT 1",
         [&core.customer_id, &chat_id],
     )?;
-    if let Some(other) = other_open {
-        return Err(ApiError::conflict(format!(
-            "the customer already has an open chat ({other}); work that one"
-        ))
-        .into());
-    }
+    let line = chat::reopen(&actor, &core, other_open.as_deref())?;
     t.exec(
         "UPDATE chats SET status = 'active', assignee_id = ?, closed_at = NULL, resolution = NULL WHERE id = ?",
         [&actor.id, &chat_id],
@@ -1607,12 +1505,7 @@ fn op_reopen(t: &mut Tx<'_>, actor: Actor, chat_id: String) -> WResult<Chat> {
     t.forget_chat(&chat_id);
     core.status = ChatStatus::Active;
     core.assignee_id = Some(actor.id.clone());
-    announce(
-        t,
-        &chat_id,
-        &mut core,
-        format!("{} reopened the chat", actor.name),
-    )
+    announce(t, &chat_id, &mut core, line)
 }
 
 fn op_tag(
@@ -1624,21 +1517,9 @@ fn op_tag(
 ) -> WResult<Chat> {
     let core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
-    let mut tags = core.tags.clone();
-    tags.retain(|x| !remove.contains(x));
-    for a in add {
-        if !tags.contains(&a) {
-            tags.push(a);
-        }
-    }
-    if tags.len() > MAX_TAGS_PER_CHAT {
-        return Err(
-            ApiError::invalid(format!("a chat can have at most {MAX_TAGS_PER_CHAT} tags")).into(),
-        );
-    }
-    if tags == core.tags {
+    let Some(tags) = chat::retag(&core, &add, &remove)? else {
         return t.reload_chat(&chat_id);
-    }
+    };
     t.exec(
         "UPDATE chats SET tags = ? WHERE id = ?",
         [serde_json::to_string(&tags)?, chat_id.clone()],
@@ -1688,13 +1569,7 @@ fn read_event(
 fn op_agent_read(t: &mut Tx<'_>, actor: Actor, chat_id: String, seq: Seq) -> WResult<()> {
     let core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
-    if seq < 1 || seq > core.last_seq {
-        return Err(ApiError::invalid(format!(
-            "seq {seq} is outside the chat (1..={})",
-            core.last_seq
-        ))
-        .into());
-    }
+    chat::check_read_seq(seq, core.last_seq)?;
     let cur: i64 = t.one("SELECT agent_read_seq FROM chats WHERE id = ?", [&chat_id])?;
     if seq <= cur {
         return Ok(());
@@ -1715,13 +1590,7 @@ fn op_customer_read(
 ) -> WResult<()> {
     let chat_id = t.customer_chat_id(&customer_id, chat_id.as_deref())?;
     let core = t.core(&chat_id)?;
-    if seq < 1 || seq > core.last_seq {
-        return Err(ApiError::invalid(format!(
-            "seq {seq} is outside the chat (1..={})",
-            core.last_seq
-        ))
-        .into());
-    }
+    chat::check_read_seq(seq, core.last_seq)?;
     let changed = t.exec(
         "UPDATE chats SET customer_read_seq = ? WHERE id = ? AND customer_read_seq < ?",
         params![seq, chat_id, seq],
@@ -1764,7 +1633,7 @@ fn op_rate(
 }
 
 fn op_block(t: &mut Tx<'_>, actor: Actor, customer_id: String, blocked: bool) -> WResult<Customer> {
-    if !actor.role.sees_everything() {
+    if !actor.sees_every_customer() {
         // An agent may block a customer who has chatted in one of their departments.
         let seen: Option<String> = t.opt_one(
             "SELECT id FROM chats WHERE customer_id = ? AND (assignee_id = ? OR department_id IN (SELECT department_id FROM agent_departments WHERE agent_id = ?)) LIMIT 1",
@@ -2038,12 +1907,13 @@ impl Store for SqliteStore {
     async fn chats(&self, viewer: &Actor, f: &ChatFilter) -> StoreResult<Page<Chat>> {
         let mut where_sql = String::from(" WHERE 1=1");
         let mut args: Vec<String> = Vec::new();
-        if !viewer.role.sees_everything() {
+        if let ChatScope::Visible { agent_id, .. } = viewer.chat_scope() {
+            // The departments come from the table, so a change of membership applies at once.
             where_sql.push_str(
                 " AND (c.assignee_id = ? OR c.department_id IN (SELECT department_id FROM agent_departments WHERE agent_id = ?))",
             );
-            args.push(viewer.id.clone());
-            args.push(viewer.id.clone());
+            args.push(agent_id.clone());
+            args.push(agent_id);
         }
         if let Some(s) = f.status {
             where_sql.push_str(" AND c.status = ?");
@@ -2204,7 +2074,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.read)
             .await
             .map_err(db_err)?,
-            Viewer::Agent(a) if a.role.sees_everything() => {
+            Viewer::Agent(a) if a.follows_all_chats() => {
                 // Everything but other agents' notifications.
                 sqlx::query(
                     "SELECT id, name, payload FROM events WHERE id > ? \

@@ -1,0 +1,146 @@
+//! Who is asking, and every permission predicate the server applies to agents.
+
+use shared::model::{Agent, ChatStatus, Role};
+
+/// Who is asking: an authenticated agent with their current role and departments.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub department_ids: Vec<String>,
+}
+
+/// Which chats a list shows an agent; backends translate it into their query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatScope {
+    /// Supervisors and admins: every chat.
+    All,
+    /// Chats of these departments, and chats assigned to this agent.
+    Visible {
+        agent_id: String,
+        department_ids: Vec<String>,
+    },
+}
+
+/// Supervisors and admins oversee every department.
+pub fn oversees_all(role: Role) -> bool {
+    role.sees_everything()
+}
+
+impl Actor {
+    pub fn from_agent(a: &Agent) -> Self {
+        Actor {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            role: a.role,
+            department_ids: a.department_ids.clone(),
+        }
+    }
+
+    /// Supervisors and admins see and work every chat.
+    pub fn oversees_all(&self) -> bool {
+        oversees_all(self.role)
+    }
+
+    /// May this agent see (and work) a chat of `department_id` assigned to `assignee`?
+    pub fn may_see_chat(&self, department_id: &str, assignee: Option<&str>) -> bool {
+        self.oversees_all()
+            || assignee == Some(self.id.as_str())
+            || self.department_ids.iter().any(|d| d == department_id)
+    }
+
+    /// May this agent reply to the customer (not just add a note) in a chat in this
+    /// state? Only the assignee, a supervisor or an admin replies in an active chat.
+    pub fn can_reply(&self, status: ChatStatus, assignee: Option<&str>) -> bool {
+        status == ChatStatus::Active && (assignee == Some(self.id.as_str()) || self.oversees_all())
+    }
+
+    /// Team canned responses are curated by supervisors and admins.
+    pub fn can_manage_team_canned(&self) -> bool {
+        self.oversees_all()
+    }
+
+    /// May this agent see or block any customer, whatever department they wrote to?
+    pub fn sees_every_customer(&self) -> bool {
+        self.oversees_all()
+    }
+
+    /// The chats a list shows this agent.
+    pub fn chat_scope(&self) -> ChatScope {
+        if self.oversees_all() {
+            ChatScope::All
+        } else {
+            ChatScope::Visible {
+                agent_id: self.id.clone(),
+                department_ids: self.department_ids.clone(),
+            }
+        }
+    }
+
+    /// Joins the room that hears about every chat (supervisors and admins).
+    pub fn follows_all_chats(&self) -> bool {
+        self.oversees_all()
+    }
+}
+
+/// May an agent with this role and these departments take a chat of `department_id`?
+pub fn may_take_chat_of(role: Role, department_ids: &[String], department_id: &str) -> bool {
+    oversees_all(role) || department_ids.iter().any(|d| d == department_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, depts: &[&str]) -> Actor {
+        Actor {
+            id: "a1".into(),
+            name: "Ada".into(),
+            role,
+            department_ids: depts.iter().map(|d| (*d).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn an_agent_sees_chats_of_their_departments_and_their_own() {
+        let a = actor(Role::Agent, &["sales"]);
+        assert!(a.may_see_chat("sales", None));
+        assert!(a.may_see_chat("billing", Some("a1")));
+        assert!(!a.may_see_chat("billing", None));
+        assert!(!a.may_see_chat("billing", Some("someone-else")));
+    }
+
+    #[test]
+    fn supervisors_and_admins_see_every_chat() {
+        for role in [Role::Supervisor, Role::Admin] {
+            let a = actor(role, &[]);
+            assert!(a.may_see_chat("billing", Some("x")));
+            assert_eq!(a.chat_scope(), ChatScope::All);
+            assert!(a.can_manage_team_canned());
+        }
+        assert!(!actor(Role::Agent, &["x"]).can_manage_team_canned());
+    }
+
+    #[test]
+    fn only_the_assignee_or_a_supervisor_replies_in_an_active_chat() {
+        let a = actor(Role::Agent, &["sales"]);
+        assert!(a.can_reply(ChatStatus::Active, Some("a1")));
+        assert!(!a.can_reply(ChatStatus::Active, Some("b")));
+        assert!(!a.can_reply(ChatStatus::Waiting, None));
+        assert!(actor(Role::Supervisor, &[]).can_reply(ChatStatus::Active, Some("b")));
+        assert!(!actor(Role::Admin, &[]).can_reply(ChatStatus::Closed, Some("b")));
+    }
+
+    #[test]
+    fn an_agent_list_scope_names_their_departments() {
+        let a = actor(Role::Agent, &["sales", "support"]);
+        assert_eq!(
+            a.chat_scope(),
+            ChatScope::Visible {
+                agent_id: "a1".into(),
+                department_ids: vec!["sales".into(), "support".into()]
+            }
+        );
+    }
+}
