@@ -14,6 +14,7 @@ use shared::model::{
 };
 
 pub mod canned;
+pub mod postgres;
 pub mod sqlite;
 
 /// Who is asking: an authenticated agent with their current role and departments.
