@@ -150,11 +150,12 @@ impl PgStore {
             .connect_lazy_with(base.options([
                 ("statement_timeout", pg_ms(o.write_timeout)),
                 ("lock_timeout", pg_ms(lock_wait)),
-                // Far above the gaps between a batch's statements, far below the
-                // TCP keepalive that would otherwise notice a vanished node.
+                // No batch outlives the write deadline on this side, so the server
+                // may end one that goes quiet for that long (a node cut off while
+                // holding the event lock) long before TCP keepalive would notice.
                 (
                     "idle_in_transaction_session_timeout",
-                    pg_ms(o.write_timeout * 2),
+                    pg_ms(o.write_timeout),
                 ),
             ]));
         let (jobs_tx, jobs_rx) = mpsc::channel(4096);
