@@ -97,18 +97,16 @@ async fn one_batch(
 ) -> Vec<StoreResult<(i64, EventId)>> {
     let hold = tokio::spawn(hold_writer(store.clone()));
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let mut handles = Vec::new();
-    for &(name, then) in writes {
-        handles.push(tokio::spawn(write(store.clone(), name, then)));
-        // Queue order is batch order.
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // `join_all` polls the writes in order and each queues itself on its first poll,
+    // so queue order (batch order) is the order given.
+    let results = futures_util::future::join_all(
+        writes
+            .iter()
+            .map(|&(name, then)| write(store.clone(), name, then)),
+    )
+    .await;
     hold.await.unwrap().expect("the holding write");
-    let mut out = Vec::new();
-    for h in handles {
-        out.push(h.await.unwrap());
-    }
-    out
+    results
 }
 
 async fn stored(store: &PgStore) -> (Vec<String>, Vec<i64>) {

@@ -200,7 +200,8 @@ impl PgStore {
     /// or a database that does not answer in time is `unavailable`.
     pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
-        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, sqlx::Error>>,
+        T: Send,
+        F: for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T, sqlx::Error>> + Send,
     {
         let deadline = tokio::time::Instant::now() + self.read_timeout;
         let mut conn = tokio::time::timeout_at(deadline, self.read.acquire())
@@ -269,4 +270,25 @@ pub(crate) fn is_connection_error(e: &sqlx::Error) -> bool {
             | sqlx::Error::PoolClosed
             | sqlx::Error::WorkerCrashed
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The store's futures must be `Send`: the server spawns them.
+    #[allow(dead_code)]
+    fn futures_are_send(store: &PgStore) {
+        assert_send(&PgStore::open("postgres://localhost/panel"));
+        assert_send(&store.latest_event_id());
+        assert_send(&store.close());
+        assert_send(&store.run(|tx| {
+            Box::pin(async move {
+                tx.event("presence", "{}", &crate::store::Audience::default(), None)
+                    .await
+            })
+        }));
+    }
 }
