@@ -14,6 +14,7 @@ use shared::model::{
 };
 
 pub mod canned;
+pub mod postgres;
 pub mod sqlite;
 
 pub use crate::domain::audience::{customer_message, customer_view, visitor_attachment_url};

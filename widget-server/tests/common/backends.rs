@@ -91,6 +91,52 @@ impl TempPgDatabase {
     }
 }
 
+/// A fresh database for one PostgreSQL test, or `None` with the reason on stderr when
+/// `TEST_DATABASE_URL` names no server.
+pub async fn pg_database(test: &str) -> Option<TempPgDatabase> {
+    match postgres_server() {
+        Some(server) => Some(TempPgDatabase::create(&server).await),
+        None => {
+            eprintln!(
+                "skipping {test}: {TEST_DATABASE_URL} is unset (e.g. \
+                 {TEST_DATABASE_URL}=postgres://postgres@127.0.0.1:5432/test)"
+            );
+            None
+        }
+    }
+}
+
+/// `host:port` of a `postgres://` URL (5432 when it names none).
+pub fn host_port(url: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    }
+}
+
+/// `url` pointed at another `host:port`, user, database and options kept.
+pub fn with_host_port(url: &str, host_port: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let user = authority.rsplit_once('@').map(|(u, _)| u);
+    let mut out = url[..authority_start].to_owned();
+    if let Some(u) = user {
+        out.push_str(u);
+        out.push('@');
+    }
+    out.push_str(host_port);
+    out.push_str(&rest[end..]);
+    out
+}
+
 /// `postgres://user@host:port/db?opts` with `db` replaced (or added) by `database`.
 pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {

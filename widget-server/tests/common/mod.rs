@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod backends;
+pub mod relay;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
