@@ -159,6 +159,15 @@ pub fn validate_tag(value: &str) -> Result<String, ApiError> {
     Ok(t)
 }
 
+/// Validates a record id named in a request (a chat, agent, customer, file…): 1 to
+/// [`MAX_ID_CHARS`] bytes. Whether the record exists is the store's answer.
+pub fn validate_id(field: &str, id: &str) -> Result<(), ApiError> {
+    if id.is_empty() || id.len() > MAX_ID_CHARS {
+        return Err(ApiError::invalid(format!("{field} is not a valid id")));
+    }
+    Ok(())
+}
+
 /// Validates a client-chosen id (`client_msg_id`): 1..=64 of `[A-Za-z0-9_-]`.
 pub fn validate_client_id(field: &str, value: &str) -> Result<String, ApiError> {
     if value.is_empty() || value.len() > MAX_CLIENT_MSG_ID_CHARS {

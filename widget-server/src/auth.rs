@@ -88,7 +88,7 @@ impl Tokens {
             jti: uuid::Uuid::new_v4().to_string(),
             iat: now,
             exp: now + ttl.as_secs(),
-            iat_ms: u64::try_from(crate::store::sqlite::now_ms()).unwrap_or(now * 1000),
+            iat_ms: u64::try_from(crate::store::now_ms()).unwrap_or(now * 1000),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| {

@@ -2,8 +2,9 @@
 //!
 //! Module map:
 //! - `config`: where data lives and the edge limits.
-//! - `store`: the `Store` trait and its SQLite implementation (group commit, event log),
-//!   and the canned-response store beside it.
+//! - `domain`: the product rules (who may do what, chat decisions, routing), pure.
+//! - `store`: one trait per domain, the SQLite backend (group commit, event log) and
+//!   the PostgreSQL one.
 //! - `auth`: passwords, tokens, revocation, sign-in throttling.
 //! - `http`: the REST API under `/api/v1` and the customer widget's files.
 //! - `socket`: the Socket.IO `/agent` and `/customer` namespaces and the dispatcher
@@ -28,13 +29,10 @@ use socketioxide::SocketIo;
 
 use crate::auth::{LoginThrottle, PasswordChecks, RevokedCache, Tokens};
 use crate::store::Store;
-use crate::store::canned::CannedStore;
 
 /// Everything a request or socket handler needs.
 pub struct Inner {
     pub store: Arc<dyn Store>,
-    /// Canned responses (their own pool on the same database).
-    pub canned: CannedStore,
     pub tokens: Tokens,
     pub revoked: RevokedCache,
     pub throttle: LoginThrottle,
@@ -51,12 +49,10 @@ pub type AppState = Arc<Inner>;
 pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     config.ensure_data_dir()?;
     let store = store::open(&config).await?;
-    let canned = CannedStore::open(&config.database_url()).await?;
     let tokens = Tokens::load_or_create(&config.data_dir)?;
     let (layer, io) = socket::layer();
     let state: AppState = Arc::new(Inner {
         store,
-        canned,
         tokens,
         revoked: RevokedCache::default(),
         throttle: LoginThrottle::default(),
@@ -102,7 +98,6 @@ pub async fn serve(
     let served = server.await;
     watcher.abort();
     state.store.close_store().await;
-    state.canned.close().await;
     tracing::info!("store closed");
     served.map_err(Into::into)
 }

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use shared::limits::{MAX_ATTACHMENT_BYTES, MAX_ID_CHARS, validate_line};
+use shared::limits::{MAX_ATTACHMENT_BYTES, validate_line};
 use shared::model::Attachment;
 use shared::{ApiError, ErrorCode};
 
@@ -151,9 +151,7 @@ async fn download(
     auth: AuthAgent,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    if id.is_empty() || id.len() > MAX_ID_CHARS {
-        return Err(ApiError::invalid("not a valid attachment id").into());
-    }
+    shared::limits::validate_id("attachment id", id.as_str())?;
     let missing = || ApiError::not_found(format!("no attachment {id}"));
     let rec = state.store.attachment(&id).await?.ok_or_else(missing)?;
     let allowed = match &rec.chat_id {

@@ -8,7 +8,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use shared::ApiError;
 use shared::canned::{CannedInput, CannedResponse, CannedScope};
-use shared::limits::{MAX_ID_CHARS, MAX_SEARCH_CHARS, validate_page};
+use shared::limits::{MAX_SEARCH_CHARS, validate_page};
 use shared::model::Page;
 
 use super::AuthAgent;
@@ -55,8 +55,8 @@ async fn list(
     }
     Ok(Json(
         state
-            .canned
-            .list(&auth.agent.id, search.as_deref(), page, per_page)
+            .store
+            .canned_list(&auth.agent.id, search.as_deref(), page, per_page)
             .await?,
     ))
 }
@@ -68,10 +68,8 @@ fn may_manage_team(auth: &AuthAgent) -> bool {
 /// Loads a response the caller may see: their own personal ones and every team one.
 /// Someone else's personal response is answered as missing, never as forbidden.
 async fn visible(state: &AppState, auth: &AuthAgent, id: &str) -> Result<CannedResponse, ApiError> {
-    if id.is_empty() || id.len() > MAX_ID_CHARS {
-        return Err(ApiError::invalid("canned response id is not a valid id"));
-    }
-    match state.canned.get(id).await? {
+    shared::limits::validate_id("canned response id", id)?;
+    match state.store.canned(id).await? {
         Some(c) if c.scope == CannedScope::Team || c.owner_id == auth.agent.id => Ok(c),
         _ => Err(ApiError::not_found(format!("no canned response {id}"))),
     }
@@ -114,7 +112,10 @@ async fn create(
         )
         .into());
     }
-    let c = state.canned.create(&auth.agent.id, scope, &input).await?;
+    let c = state
+        .store
+        .create_canned(&auth.agent.id, scope, &input)
+        .await?;
     Ok((axum::http::StatusCode::CREATED, Json(c)))
 }
 
@@ -133,8 +134,8 @@ async fn replace(
         .into());
     }
     state
-        .canned
-        .update(&current, &input)
+        .store
+        .update_canned(&current, &input)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no canned response {id}")).into())
@@ -146,7 +147,7 @@ async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     changeable(&state, &auth, &id).await?;
-    if !state.canned.delete(&id).await? {
+    if !state.store.delete_canned(&id).await? {
         return Err(ApiError::not_found(format!("no canned response {id}")).into());
     }
     Ok(Json(serde_json::json!({})))

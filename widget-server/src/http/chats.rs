@@ -11,9 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use shared::ApiError;
-use shared::limits::{
-    DEFAULT_MESSAGE_LIMIT, MAX_ID_CHARS, MAX_MESSAGE_LIMIT, MAX_SEARCH_CHARS, validate_page,
-};
+use shared::limits::{DEFAULT_MESSAGE_LIMIT, MAX_MESSAGE_LIMIT, MAX_SEARCH_CHARS, validate_page};
 use shared::model::{
     AuthorKind, Chat, ChatStatus, CustomerProfile, Items, Message, MessageKind, Page,
 };
@@ -45,10 +43,7 @@ struct ListQuery {
 }
 
 fn check_id(field: &str, id: &str) -> Result<(), ApiError> {
-    if id.is_empty() || id.len() > MAX_ID_CHARS {
-        return Err(ApiError::invalid(format!("{field} is not a valid id")));
-    }
-    Ok(())
+    shared::limits::validate_id(field, id)
 }
 
 async fn list(

@@ -9,8 +9,8 @@ use shared::events::{
     PresenceReq, SyncAck, SyncReq, TagReq, TransferReq, TypingEvent,
 };
 use shared::limits::{
-    MAX_ID_CHARS, MAX_RESOLUTION_CHARS, validate_attachment_ids, validate_body_with_files,
-    validate_client_id, validate_tag, validate_text,
+    MAX_RESOLUTION_CHARS, validate_attachment_ids, validate_body_with_files, validate_client_id,
+    validate_id, validate_tag, validate_text,
 };
 use shared::model::{Agent, AgentStatus, Author, AuthorKind, MessageKind};
 use shared::{ApiError, ErrorCode};
@@ -161,10 +161,7 @@ type Data = Option<Value>;
 use parse as payload;
 
 fn check_chat_id(id: &str) -> Result<(), ApiError> {
-    if id.is_empty() || id.len() > MAX_ID_CHARS {
-        return Err(ApiError::invalid("chat_id is not a valid id"));
-    }
-    Ok(())
+    validate_id("chat_id", id)
 }
 
 async fn claim(
@@ -190,9 +187,7 @@ async fn transfer(
         return Err(ApiError::invalid("name to_agent_id or to_department_id"));
     }
     for id in [&r.to_agent_id, &r.to_department_id].into_iter().flatten() {
-        if id.is_empty() || id.len() > MAX_ID_CHARS {
-            return Err(ApiError::invalid("transfer target is not a valid id"));
-        }
+        validate_id("transfer target", id)?;
     }
     let note = r
         .note
@@ -387,9 +382,7 @@ async fn block(
     data: Data,
 ) -> Result<shared::model::Customer, ApiError> {
     let r: BlockReq = payload(data)?;
-    if r.customer_id.is_empty() || r.customer_id.len() > MAX_ID_CHARS {
-        return Err(ApiError::invalid("customer_id is not a valid id"));
-    }
+    validate_id("customer_id", &r.customer_id)?;
     st.store.block(&sess.actor, &r.customer_id, r.blocked).await
 }
 

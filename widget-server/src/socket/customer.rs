@@ -146,12 +146,10 @@ fn register_handlers(s: &SocketRef, st: &AppState, customer_id: &str) {
 }
 
 fn check_opt_chat_id(id: &Option<String>) -> Result<(), ApiError> {
-    if let Some(id) = id
-        && (id.is_empty() || id.len() > MAX_ID_CHARS)
-    {
-        return Err(ApiError::invalid("chat_id is not a valid id"));
+    match id {
+        Some(id) => shared::limits::validate_id("chat_id", id),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The department a new chat goes to (`domain::routing::pick_department`).

@@ -342,6 +342,6 @@ pub async fn disconnect_token(state: &AppState, jti: &str) {
 /// `ping:rtt` answers with the server clock so clients can show latency.
 pub fn pong() -> Result<shared::events::Pong, ApiError> {
     Ok(shared::events::Pong {
-        server_time_ms: crate::store::sqlite::now_ms(),
+        server_time_ms: crate::store::now_ms(),
     })
 }

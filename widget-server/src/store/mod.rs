@@ -1,4 +1,4 @@
-//! The store: one trait every backend implements, the commands that change state, and
+//! The store: one trait per domain that every backend implements, the commands that change state, and
 //! what a committed change publishes.
 //!
 //! Writes are domain operations (claim, send, close…) so that each backend can make
@@ -7,13 +7,18 @@
 
 use async_trait::async_trait;
 use shared::ApiError;
-use shared::events::ServerEvent;
+use shared::canned::{CannedInput, CannedResponse, CannedScope};
+use shared::events::{
+    self, ChatEvent, CustomerEvent, MessageEvent, NotificationEvent, PresenceEvent, ReadEvent,
+    ServerEvent,
+};
 use shared::model::{
     Agent, AgentStatus, Attachment, Chat, ChatStatus, Customer, CustomerProfile, Department,
     EventId, Message, MessageKind, Page, Role, Seq,
 };
+use time::OffsetDateTime;
 
-pub mod canned;
+pub mod fail;
 pub mod postgres;
 pub mod sqlite;
 
@@ -83,20 +88,29 @@ pub struct AttachmentRecord {
     pub data: Vec<u8>,
 }
 
+/// Departments, agents, their sessions and presence.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    // --- administration ---
+pub trait DirectoryStore: Send + Sync {
     async fn create_department(&self, name: &str) -> StoreResult<Department>;
     async fn create_agent(&self, agent: NewAgent) -> StoreResult<Agent>;
     async fn set_password(&self, email: &str, password_hash: &str) -> StoreResult<()>;
-
-    // --- reads ---
     async fn departments(&self) -> StoreResult<Vec<Department>>;
     async fn department_by_name(&self, name: &str) -> StoreResult<Option<Department>>;
     async fn agents(&self) -> StoreResult<Vec<Agent>>;
     async fn agent(&self, id: &str) -> StoreResult<Option<Agent>>;
     /// The agent and its password hash, for login.
     async fn agent_credentials(&self, email: &str) -> StoreResult<Option<(Agent, String)>>;
+    /// Tokens of this agent issued before this Unix millisecond are refused (set when the
+    /// password changes).
+    async fn sessions_valid_after(&self, agent_id: &str) -> StoreResult<i64>;
+    async fn is_revoked(&self, jti: &str) -> StoreResult<bool>;
+    async fn revoke_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<()>;
+    async fn set_presence(&self, agent_id: &str, status: AgentStatus) -> StoreResult<Agent>;
+}
+
+/// Chats and their messages: the queue, the conversation, and every chat action.
+#[async_trait]
+pub trait ChatStore: Send + Sync {
     async fn chats(&self, viewer: &Actor, filter: &ChatFilter) -> StoreResult<Page<Chat>>;
     async fn chat(&self, id: &str) -> StoreResult<Option<Chat>>;
     /// Messages of a chat, oldest first, before `before_seq` (exclusive), at most `limit`.
@@ -107,23 +121,6 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         include_notes: bool,
     ) -> StoreResult<Vec<Message>>;
-    async fn customer_profile(&self, id: &str) -> StoreResult<Option<CustomerProfile>>;
-    async fn events_since(&self, viewer: &Viewer, since: EventId) -> StoreResult<SyncResult>;
-    async fn is_revoked(&self, jti: &str) -> StoreResult<bool>;
-    /// Tokens of this agent issued before this Unix millisecond are refused (set when the
-    /// password changes).
-    async fn sessions_valid_after(&self, agent_id: &str) -> StoreResult<i64>;
-    async fn latest_event_id(&self) -> StoreResult<EventId>;
-
-    // --- writes (acked only after commit) ---
-    async fn revoke_token(&self, jti: &str, expires_at_ms: i64) -> StoreResult<()>;
-    /// Finds the visitor by token (hash), or creates a new one.
-    async fn resolve_visitor(
-        &self,
-        token: Option<&str>,
-        name: Option<&str>,
-        email: Option<&str>,
-    ) -> StoreResult<Visitor>;
     async fn start_chat(
         &self,
         customer_id: &str,
@@ -187,19 +184,36 @@ pub trait Store: Send + Sync + 'static {
         score: u8,
         comment: Option<&str>,
     ) -> StoreResult<()>;
-    async fn block(&self, actor: &Actor, customer_id: &str, blocked: bool)
-    -> StoreResult<Customer>;
-    async fn set_presence(&self, agent_id: &str, status: AgentStatus) -> StoreResult<Agent>;
     /// The chat a customer is typing in (their open one, or the one named), checked.
     async fn customer_chat(&self, customer_id: &str, chat_id: Option<&str>) -> StoreResult<Chat>;
-    /// The customer id behind a visitor token, if it is known.
-    async fn resolve_visitor_known(&self, token: &str) -> StoreResult<Option<String>>;
     /// A customer's chat: the one named (if theirs), else their open or latest one.
     async fn customer_chat_any(
         &self,
         customer_id: &str,
         chat_id: Option<&str>,
     ) -> StoreResult<Chat>;
+}
+
+/// Visitors (customers): their tokens, profiles and blocking.
+#[async_trait]
+pub trait VisitorStore: Send + Sync {
+    /// Finds the visitor by token (hash), or creates a new one.
+    async fn resolve_visitor(
+        &self,
+        token: Option<&str>,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<Visitor>;
+    /// The customer id behind a visitor token, if it is known.
+    async fn resolve_visitor_known(&self, token: &str) -> StoreResult<Option<String>>;
+    async fn customer_profile(&self, id: &str) -> StoreResult<Option<CustomerProfile>>;
+    async fn block(&self, actor: &Actor, customer_id: &str, blocked: bool)
+    -> StoreResult<Customer>;
+}
+
+/// Uploaded files.
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
     /// Stores an uploaded file; it is sent by naming it in a message.
     async fn create_attachment(
         &self,
@@ -210,10 +224,94 @@ pub trait Store: Send + Sync + 'static {
         data: Vec<u8>,
     ) -> StoreResult<Attachment>;
     async fn attachment(&self, id: &str) -> StoreResult<Option<AttachmentRecord>>;
-    /// Flushes and closes the store; writes after this fail with `unavailable`.
-    async fn close_store(&self);
+}
+
+/// Canned responses: an agent's personal saved replies and the team's.
+#[async_trait]
+pub trait CannedStore: Send + Sync {
+    /// The viewer's personal responses and every team one, optionally only those whose
+    /// shortcut, title or body contains `q` (case-insensitive), ordered by shortcut.
+    async fn canned_list(
+        &self,
+        viewer_id: &str,
+        q: Option<&str>,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<Page<CannedResponse>>;
+    async fn canned(&self, id: &str) -> StoreResult<Option<CannedResponse>>;
+    /// Creates a response from validated input; `conflict` when the shortcut is taken.
+    async fn create_canned(
+        &self,
+        owner_id: &str,
+        scope: CannedScope,
+        input: &CannedInput,
+    ) -> StoreResult<CannedResponse>;
+    /// Replaces title, shortcut, body and category; `None` if it no longer exists,
+    /// `conflict` when the new shortcut is taken.
+    async fn update_canned(
+        &self,
+        current: &CannedResponse,
+        input: &CannedInput,
+    ) -> StoreResult<Option<CannedResponse>>;
+    /// Deletes one response; false if there was none.
+    async fn delete_canned(&self, id: &str) -> StoreResult<bool>;
+}
+
+/// The event log: what `sync` replays and what the dispatcher pushes.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    async fn events_since(&self, viewer: &Viewer, since: EventId) -> StoreResult<SyncResult>;
+    async fn latest_event_id(&self) -> StoreResult<EventId>;
     /// The committed events, in event-id order, for the dispatcher (taken once).
     fn take_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Published>>;
+}
+
+/// A whole backend: every domain's store. Writes are acknowledged only after commit.
+#[async_trait]
+pub trait Store:
+    DirectoryStore + ChatStore + VisitorStore + AttachmentStore + CannedStore + EventStore + 'static
+{
+    /// Flushes and closes the store; writes after this fail with `unavailable`.
+    async fn close_store(&self);
+}
+
+/// The store's clock: Unix milliseconds, the unit every stored timestamp uses.
+pub fn now_ms() -> i64 {
+    let now = OffsetDateTime::now_utc();
+    (now.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A stored Unix-millisecond timestamp as a time.
+pub fn ts(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A new record id: a UUIDv7, so ids sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// How a visitor token is stored: its SHA-256, hex (a leaked database holds no tokens).
+pub fn hash_token(token: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A `LIKE` pattern matching `q` literally anywhere (`%`, `_` and `\` escaped; use
+/// with `ESCAPE '\'`).
+pub fn like_pattern(q: &str) -> String {
+    let mut p = String::with_capacity(q.len() + 2);
+    p.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// Opens the store named by the configuration (SQLite unless a `postgres://` URL).
@@ -226,4 +324,62 @@ pub async fn open(config: &crate::Config) -> anyhow::Result<std::sync::Arc<dyn S
     }
     let store = sqlite::SqliteStore::open(&url).await?;
     Ok(std::sync::Arc::new(store))
+}
+
+/// Rebuilds a logged event from its name and payload (every backend logs them so).
+pub fn decode_event(
+    name: &str,
+    event_id: EventId,
+    payload: &str,
+) -> Result<ServerEvent, serde_json::Error> {
+    Ok(match name {
+        events::CHAT_CREATED => ServerEvent::ChatCreated(ChatEvent {
+            event_id,
+            chat: serde_json::from_str(payload)?,
+        }),
+        events::CHAT_UPDATED => ServerEvent::ChatUpdated(ChatEvent {
+            event_id,
+            chat: serde_json::from_str(payload)?,
+        }),
+        events::MESSAGE_NEW => ServerEvent::MessageNew(MessageEvent {
+            event_id,
+            message: serde_json::from_str(payload)?,
+        }),
+        events::MESSAGE_READ => {
+            let ev: ReadEvent = serde_json::from_str(payload)?;
+            ServerEvent::MessageRead(ReadEvent { event_id, ..ev })
+        }
+        events::PRESENCE => ServerEvent::Presence(PresenceEvent {
+            event_id,
+            agent: serde_json::from_str(payload)?,
+        }),
+        events::NOTIFICATION => ServerEvent::Notification(NotificationEvent {
+            event_id,
+            notification: serde_json::from_str(payload)?,
+        }),
+        events::CUSTOMER_UPDATED => ServerEvent::CustomerUpdated(CustomerEvent {
+            event_id,
+            customer: serde_json::from_str(payload)?,
+        }),
+        other => {
+            return Err(serde::de::Error::custom(format!("unknown event {other}")));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_match_literally() {
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+        assert_eq!(like_pattern("plain"), "%plain%");
+    }
+
+    #[test]
+    fn timestamps_round_trip_through_milliseconds() {
+        let ms = 1_764_000_000_123;
+        assert_eq!((ts(ms).unix_timestamp_nanos() / 1_000_000) as i64, ms);
+    }
 }

@@ -7,17 +7,14 @@ use std::sync::Arc;
 use shared::{ApiError, ErrorCode};
 use sqlx::{AssertSqlSafe, Connection};
 use widget_server::Config;
-use widget_server::store::canned::CannedStore;
 use widget_server::store::{self, Store, StoreResult};
 
 /// The environment variable naming a PostgreSQL server for the store tests.
 pub const TEST_DATABASE_URL: &str = "TEST_DATABASE_URL";
 
-/// A SQLite store (and the canned-response store on the same file) in a temp dir that
-/// lives as long as this.
+/// A SQLite store in a temp dir that lives as long as this.
 pub struct SqliteBackend {
     pub store: Arc<dyn Store>,
-    pub canned: CannedStore,
     pub config: Config,
     _dir: tempfile::TempDir,
 }
@@ -28,12 +25,8 @@ impl SqliteBackend {
         let config = Config::new(dir.path().join("data"));
         config.ensure_data_dir().expect("data dir");
         let store = store::open(&config).await.expect("open the SQLite store");
-        let canned = CannedStore::open(&config.database_url())
-            .await
-            .expect("open the canned-response store");
         SqliteBackend {
             store,
-            canned,
             config,
             _dir: dir,
         }

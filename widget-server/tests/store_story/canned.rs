@@ -1,13 +1,8 @@
 //! Canned responses: list, search, create, update and delete, with their conflicts.
-//!
-//! They sit beside the `Store` trait for now (`store::canned::CannedStore`, a pool of
-//! its own), so this chapter runs on SQLite only, after the story. When they move onto
-//! the trait, it takes `&dyn Store`, is called from `story` before the store closes,
-//! and its calls are renamed to the trait's.
 
 use super::*;
 
-pub(crate) async fn canned_responses(canned: &CannedStore, team: &Team) {
+pub(crate) async fn canned_responses(store: &dyn Store, team: &Team) {
     let input = |title: &str, shortcut: &str, body: &str| {
         CannedInput {
             title: title.into(),
@@ -20,9 +15,15 @@ pub(crate) async fn canned_responses(canned: &CannedStore, team: &Team) {
         .unwrap()
     };
     let (alice, bob, sam) = (&team.alice.id, &team.bob.id, &team.sam.id);
-    assert_eq!(canned.list(alice, None, 1, 20).await.unwrap().total, 0);
+    assert_eq!(
+        store.canned_list(alice, None, 1, 20).await.unwrap().total,
+        0
+    );
     let hello = input("Greeting", "hello", "Hi {{customer.name}}, how can I help?");
-    let team_hello = canned.create(sam, CannedScope::Team, &hello).await.unwrap();
+    let team_hello = store
+        .create_canned(sam, CannedScope::Team, &hello)
+        .await
+        .unwrap();
     assert_eq!(
         (team_hello.scope, team_hello.owner_id.as_str()),
         (CannedScope::Team, sam.as_str())
@@ -32,7 +33,9 @@ pub(crate) async fn canned_responses(canned: &CannedStore, team: &Team) {
         ("hello", Some("Billing"))
     );
     refused(
-        canned.create(&team.ada.id, CannedScope::Team, &hello).await,
+        store
+            .create_canned(&team.ada.id, CannedScope::Team, &hello)
+            .await,
         Conflict,
         "shortcut \"hello\"",
     );
@@ -41,22 +44,24 @@ pub(crate) async fn canned_responses(canned: &CannedStore, team: &Team) {
         "refund",
         "The courier lost it; the refund is on its way.",
     );
-    let mine = canned
-        .create(alice, CannedScope::Personal, &refund)
+    let mine = store
+        .create_canned(alice, CannedScope::Personal, &refund)
         .await
         .unwrap();
     refused(
-        canned.create(alice, CannedScope::Personal, &refund).await,
+        store
+            .create_canned(alice, CannedScope::Personal, &refund)
+            .await,
         Conflict,
         "personal",
     );
     // Personal shortcuts are per agent, and apart from the team's.
-    let bobs = canned
-        .create(bob, CannedScope::Personal, &refund)
+    let bobs = store
+        .create_canned(bob, CannedScope::Personal, &refund)
         .await
         .unwrap();
-    let team_refund = canned
-        .create(sam, CannedScope::Team, &refund)
+    let team_refund = store
+        .create_canned(sam, CannedScope::Team, &refund)
         .await
         .unwrap();
 
@@ -72,10 +77,10 @@ pub(crate) async fn canned_responses(canned: &CannedStore, team: &Team) {
         mine.id.clone(),
     ];
     assert_eq!(
-        ids(canned.list(alice, None, 1, 20).await.unwrap()),
+        ids(store.canned_list(alice, None, 1, 20).await.unwrap()),
         (all_of_alice, 3)
     );
-    let bob_sees = ids(canned.list(bob, None, 1, 20).await.unwrap());
+    let bob_sees = ids(store.canned_list(bob, None, 1, 20).await.unwrap());
     assert_eq!(
         bob_sees.0,
         [
@@ -85,27 +90,35 @@ pub(crate) async fn canned_responses(canned: &CannedStore, team: &Team) {
         ]
     );
     assert_eq!(
-        ids(canned.list(alice, Some("REFUND"), 1, 20).await.unwrap()).1,
+        ids(store
+            .canned_list(alice, Some("REFUND"), 1, 20)
+            .await
+            .unwrap())
+        .1,
         2
     );
     assert_eq!(
-        ids(canned.list(alice, Some("how can i"), 1, 20).await.unwrap()).0,
+        ids(store
+            .canned_list(alice, Some("how can i"), 1, 20)
+            .await
+            .unwrap())
+        .0,
         [team_hello.id.as_str()]
     );
     assert_eq!(
-        ids(canned.list(alice, Some("%"), 1, 20).await.unwrap()).1,
+        ids(store.canned_list(alice, Some("%"), 1, 20).await.unwrap()).1,
         0
     );
     assert_eq!(
-        ids(canned.list(alice, None, 2, 2).await.unwrap()),
+        ids(store.canned_list(alice, None, 2, 2).await.unwrap()),
         (vec![mine.id.clone()], 3)
     );
 
-    assert_eq!(canned.get(&mine.id).await.unwrap(), Some(mine.clone()));
-    assert_eq!(canned.get("no-such-response").await.unwrap(), None);
+    assert_eq!(store.canned(&mine.id).await.unwrap(), Some(mine.clone()));
+    assert_eq!(store.canned("no-such-response").await.unwrap(), None);
     pause().await;
     let edited = input("Refund (courier)", "refund-courier", "Refund sent, sorry!");
-    let updated = canned.update(&mine, &edited).await.unwrap().unwrap();
+    let updated = store.update_canned(&mine, &edited).await.unwrap().unwrap();
     assert_eq!(
         (updated.id.as_str(), updated.created_at),
         (mine.id.as_str(), mine.created_at)
@@ -115,15 +128,18 @@ pub(crate) async fn canned_responses(canned: &CannedStore, team: &Team) {
         ("refund-courier", "Refund sent, sorry!")
     );
     assert!(updated.updated_at > mine.updated_at);
-    assert_eq!(canned.get(&mine.id).await.unwrap(), Some(updated.clone()));
+    assert_eq!(store.canned(&mine.id).await.unwrap(), Some(updated.clone()));
     let taken = input("Hello again", "hello", "Hello!");
     refused(
-        canned.update(&team_refund, &taken).await,
+        store.update_canned(&team_refund, &taken).await,
         Conflict,
         "shortcut \"hello\"",
     );
-    assert!(canned.delete(&updated.id).await.unwrap());
-    assert!(!canned.delete(&updated.id).await.unwrap(), "already gone");
-    assert_eq!(canned.update(&updated, &edited).await.unwrap(), None);
-    assert_eq!(canned.get(&updated.id).await.unwrap(), None);
+    assert!(store.delete_canned(&updated.id).await.unwrap());
+    assert!(
+        !store.delete_canned(&updated.id).await.unwrap(),
+        "already gone"
+    );
+    assert_eq!(store.update_canned(&updated, &edited).await.unwrap(), None);
+    assert_eq!(store.canned(&updated.id).await.unwrap(), None);
 }

@@ -28,10 +28,8 @@ pub(crate) async fn directory(store: &dyn Store) -> Team {
     assert_eq!(names, ["Sales", "Support"]);
     let found = store.department_by_name("Support").await.unwrap().unwrap();
     assert_eq!((&found.id, &found.name), (&support.id, &support.name));
-    // BUG: the department `create_department` answers and the stored one should carry
-    // the same `created_at`; the answer and the row read the clock separately, so they
-    // can differ by a millisecond (exact equality would fail now and then).
-    assert!((found.created_at - support.created_at).abs() <= time::Duration::milliseconds(1));
+    // The answer and the stored row carry the same `created_at`.
+    assert_eq!(found.created_at, support.created_at);
     assert_eq!(store.department_by_name("Nowhere").await.unwrap(), None);
 
     let new = |email: &str, name: &str, role: Role, depts: &[&Department]| NewAgent {
@@ -87,6 +85,21 @@ pub(crate) async fn directory(store: &dyn Store) -> Team {
             .await,
         Conflict,
         "an agent with email bob@example.com already exists",
+    );
+    // An unknown department is refused, and nothing of the agent is kept.
+    let mut ghost = new("gil@example.com", "Gil Ghost", Role::Agent, &[&sales]);
+    ghost.department_ids.push("no-such-department".into());
+    refused(
+        store.create_agent(ghost).await,
+        Invalid,
+        "no department \"no-such-department\"",
+    );
+    assert!(
+        store
+            .agent_credentials("gil@example.com")
+            .await
+            .unwrap()
+            .is_none()
     );
     let by_name: Vec<String> = store
         .agents()

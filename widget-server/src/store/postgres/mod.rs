@@ -39,13 +39,13 @@
 //! `idle_in_transaction_session_timeout`, which releases the lock for the others,
 //! and `lock_timeout` bounds how long a batch waits for it.
 
+use crate::store::fail::{read_failed, unavailable};
 use std::borrow::Cow;
 use std::str::FromStr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use shared::ApiError;
 use shared::model::EventId;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
@@ -101,18 +101,6 @@ pub struct PgStore {
     jobs: Mutex<Option<mpsc::Sender<Box<dyn writer::Job>>>>,
     events_rx: Mutex<Option<mpsc::UnboundedReceiver<Published>>>,
     writer_done: Mutex<Option<oneshot::Receiver<()>>>,
-}
-
-fn unavailable() -> ApiError {
-    ApiError::new(
-        shared::ErrorCode::Unavailable,
-        "the store is not accepting writes (shutting down or failing); retry",
-    )
-}
-
-fn read_failed(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "store read failed");
-    ApiError::new(shared::ErrorCode::Unavailable, "storage error; retry")
 }
 
 /// `Duration` as a PostgreSQL setting value, in milliseconds.
@@ -286,8 +274,13 @@ mod tests {
         assert_send(&store.close());
         assert_send(&store.run(|tx| {
             Box::pin(async move {
-                tx.event("presence", "{}", &crate::store::Audience::default(), None)
-                    .await
+                tx.event(
+                    shared::events::PRESENCE,
+                    "{}",
+                    &crate::store::Audience::default(),
+                    None,
+                )
+                .await
             })
         }));
     }

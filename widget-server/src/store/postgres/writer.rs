@@ -11,7 +11,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Duration, Instant, timeout_at};
 
 use super::is_connection_error;
-use crate::store::sqlite::now_ms;
+pub use crate::store::fail::Fail;
+use crate::store::fail::storage_failed;
+use crate::store::now_ms;
 use crate::store::{Audience, Published, StoreResult};
 
 /// The most writes committed together. Each write runs in a savepoint, and every
@@ -24,43 +26,7 @@ pub const MAX_BATCH: usize = 64;
 /// that orders event ids; see the module documentation of `store::postgres`.
 pub const EVENT_LOCK: (i32, i32) = (0x5041_4e4c, 1); // "PANL", the event log
 
-/// A storage error (the batch is rolled back).
-pub type DbError = Box<dyn std::error::Error + Send + Sync>;
-
-/// A failure inside a write: a refusal (its savepoint is rolled back, the rest of
-/// the batch goes on) or a storage error (the whole batch is rolled back).
-#[derive(Debug)]
-pub enum Fail {
-    Api(ApiError),
-    Db(DbError),
-}
-
-impl From<sqlx::Error> for Fail {
-    fn from(e: sqlx::Error) -> Self {
-        Fail::Db(Box::new(e))
-    }
-}
-
-impl From<ApiError> for Fail {
-    fn from(e: ApiError) -> Self {
-        Fail::Api(e)
-    }
-}
-
-impl From<serde_json::Error> for Fail {
-    fn from(e: serde_json::Error) -> Self {
-        Fail::Db(Box::new(e))
-    }
-}
-
 pub type PgResult<T> = Result<T, Fail>;
-
-fn storage_failed() -> ApiError {
-    ApiError::new(
-        shared::ErrorCode::Unavailable,
-        "storage error; nothing was saved, retry",
-    )
-}
 
 /// The connection broke while the commit was on its way: it may or may not have
 /// happened. Writes carry client ids, so a retry cannot store anything twice.

@@ -1,0 +1,300 @@
+//! Messages: starting a chat, sending (customer and agent), read receipts and ratings.
+
+use super::*;
+
+pub(super) fn op_start_chat(
+    t: &mut Tx<'_>,
+    customer_id: String,
+    department_id: String,
+    body: String,
+    client_msg_id: String,
+    name: Option<String>,
+    email: Option<String>,
+) -> WResult<(Chat, Message)> {
+    let customer = t
+        .load_customer(&customer_id)?
+        .ok_or_else(|| ApiError::unauthorized("unknown visitor"))?;
+    if customer.blocked {
+        return Err(ApiError::forbidden("you have been blocked from starting chats").into());
+    }
+    let dept_exists: Option<String> =
+        t.opt_one("SELECT id FROM departments WHERE id = ?", [&department_id])?;
+    if dept_exists.is_none() {
+        return Err(ApiError::invalid(format!("no department {department_id:?}")).into());
+    }
+    // An idempotent retry, or an open chat to continue.
+    let open: Option<String> = t.opt_one(OPEN_CHAT_SQL, [&customer_id])?;
+    if let Some(chat_id) = open {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+            let chat = t.reload_chat(&chat_id)?;
+            return Ok((chat, m));
+        }
+        let mut core = t.core(&chat_id)?;
+        let author = Author {
+            kind: AuthorKind::Customer,
+            id: customer_id.clone(),
+            name: customer.name.clone(),
+        };
+        let m = t.insert_message(
+            &chat_id,
+            &mut core,
+            &client_msg_id,
+            author,
+            MessageKind::Text,
+            &body,
+        )?;
+        let chat = t.reload_chat(&chat_id)?;
+        return Ok((chat, m));
+    }
+    if name.is_some() || email.is_some() {
+        t.exec(
+            "UPDATE customers SET name = COALESCE(?, name), email = COALESCE(?, email) WHERE id = ?",
+            params![name.as_deref(), email.as_deref(), customer_id],
+        )?;
+        t.forget_customer(&customer_id);
+    }
+    let chat_id = new_id();
+    let now = now_ms();
+    t.exec(
+        "INSERT INTO chats (id, customer_id, department_id, status, created_at, last_message_at, waiting_since) \
+         VALUES (?, ?, ?, 'waiting', ?, ?, ?)",
+        params![chat_id, customer_id, department_id, now, now, now],
+    )?;
+    let mut core = t.core(&chat_id)?;
+    let cname: String = t.one("SELECT name FROM customers WHERE id = ?", [&customer_id])?;
+    let author = Author {
+        kind: AuthorKind::Customer,
+        id: customer_id.clone(),
+        name: cname,
+    };
+    // The chat is created first so agents hear of it before its first message.
+    let pre = t.reload_chat(&chat_id)?;
+    t.chat_event(true, &pre, None, true)?;
+    let m = t.insert_message(
+        &chat_id,
+        &mut core,
+        &client_msg_id,
+        author,
+        MessageKind::Text,
+        &body,
+    )?;
+    let chat = t.reload_chat(&chat_id)?;
+    Ok((chat, m))
+}
+
+pub(super) fn op_customer_send(
+    t: &mut Tx<'_>,
+    customer_id: String,
+    chat_id: Option<String>,
+    client_msg_id: String,
+    body: String,
+    attachment_ids: Vec<String>,
+) -> WResult<Message> {
+    let chat_id = match chat_id {
+        // Another visitor's chat answers exactly like a missing one.
+        Some(id) => match t.core(&id) {
+            Ok(c) if c.customer_id == customer_id => id,
+            Ok(_) | Err(Fail::Api(_)) => {
+                return Err(ApiError::not_found(format!("no chat {id:?}")).into());
+            }
+            Err(e) => return Err(e),
+        },
+        None => t.customer_chat_id(&customer_id, None)?,
+    };
+    let (name, blocked) = t.customer_brief(&customer_id)?;
+    let mut core = t.core(&chat_id)?;
+    if let Err(refusal) = chat::customer_send(&core, blocked) {
+        // A retry of a message stored before the chat closed answers the original.
+        if !blocked && let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+            return Ok(m);
+        }
+        return Err(refusal.into());
+    }
+    let attachments = if attachment_ids.is_empty() {
+        Vec::new()
+    } else {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+            return Ok(m);
+        }
+        t.unsent_attachments("customer", &customer_id, &attachment_ids)?
+    };
+    let author = Author {
+        kind: AuthorKind::Customer,
+        id: customer_id,
+        name,
+    };
+    t.insert_message_with(
+        &chat_id,
+        &mut core,
+        &client_msg_id,
+        author,
+        MessageKind::Text,
+        &body,
+        attachments,
+    )
+}
+
+pub(super) fn op_agent_send(
+    t: &mut Tx<'_>,
+    actor: Actor,
+    chat_id: String,
+    client_msg_id: String,
+    body: String,
+    kind: MessageKind,
+    attachment_ids: Vec<String>,
+) -> WResult<Message> {
+    let mut core = t.core(&chat_id)?;
+    check_access(&actor, &core, &chat_id)?;
+    let refusal = chat::agent_send(&actor, &core, kind).err();
+    if let Some(refusal) = refusal {
+        // A retry of a message stored before the chat changed answers the original.
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+            return Ok(m);
+        }
+        return Err(refusal.into());
+    }
+    let is_new = kind != MessageKind::Note
+        || !body.contains('@')
+        || t.existing_message(&chat_id, &client_msg_id)?.is_none();
+    let attachments = if attachment_ids.is_empty() {
+        Vec::new()
+    } else {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+            return Ok(m);
+        }
+        t.unsent_attachments("agent", &actor.id, &attachment_ids)?
+    };
+    let m = t.insert_message_with(
+        &chat_id,
+        &mut core,
+        &client_msg_id,
+        agent_author(&actor),
+        kind,
+        &body,
+        attachments,
+    )?;
+    // Mentions in notes notify the agents named (`@Name` or `@email`) — once: a
+    // resend of the same note answers the stored one without notifying again.
+    if kind == MessageKind::Note && body.contains('@') && is_new {
+        let agents: Vec<(String, String, String)> = t
+            .conn
+            .prepare_cached("SELECT id, name, email FROM agents")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let team: Vec<mention::Mentionable<'_>> = agents
+            .iter()
+            .map(|(id, name, email)| mention::Mentionable { id, name, email })
+            .collect();
+        for id in mention::mentioned(&body, &actor.id, &team) {
+            t.notify(id, mention::notification(&actor.name, &body, &chat_id))?;
+        }
+    }
+    Ok(m)
+}
+
+pub(super) fn read_event(
+    t: &mut Tx<'_>,
+    core: &ChatCore,
+    chat_id: &str,
+    reader: Author,
+    seq: Seq,
+    to_customer: bool,
+) -> WResult<()> {
+    let ev = ReadEvent {
+        event_id: 0,
+        chat_id: chat_id.to_owned(),
+        reader,
+        seq,
+    };
+    let payload = serde_json::to_string(&ev)?;
+    let mut audience = Audience {
+        department_id: Some(core.department_id.clone()),
+        agent_id: core.assignee_id.clone(),
+        ..Audience::default()
+    };
+    let customer = to_customer.then_some((core.customer_id.as_str(), payload.as_str()));
+    let event_id = t.event(shared::events::MESSAGE_READ, &payload, &audience, customer)?;
+    let ev = ReadEvent { event_id, ..ev };
+    if to_customer {
+        audience.customer = Some((
+            core.customer_id.clone(),
+            ServerEvent::MessageRead(ev.clone()),
+        ));
+    }
+    t.publish.push(Published {
+        event: ServerEvent::MessageRead(ev),
+        audience,
+    });
+    Ok(())
+}
+
+pub(super) fn op_agent_read(
+    t: &mut Tx<'_>,
+    actor: Actor,
+    chat_id: String,
+    seq: Seq,
+) -> WResult<()> {
+    let core = t.core(&chat_id)?;
+    check_access(&actor, &core, &chat_id)?;
+    chat::check_read_seq(seq, core.last_seq)?;
+    let cur: i64 = t.one("SELECT agent_read_seq FROM chats WHERE id = ?", [&chat_id])?;
+    if seq <= cur {
+        return Ok(());
+    }
+    t.exec(
+        "UPDATE chats SET agent_read_seq = ?, unread_count = (SELECT COUNT(*) FROM messages m \
+         WHERE m.chat_id = chats.id AND m.seq > ? AND m.author_kind = 'customer') WHERE id = ?",
+        params![seq, seq, chat_id],
+    )?;
+    read_event(t, &core, &chat_id, agent_author(&actor), seq, true)
+}
+
+pub(super) fn op_customer_read(
+    t: &mut Tx<'_>,
+    customer_id: String,
+    chat_id: Option<String>,
+    seq: Seq,
+) -> WResult<()> {
+    let chat_id = t.customer_chat_id(&customer_id, chat_id.as_deref())?;
+    let core = t.core(&chat_id)?;
+    chat::check_read_seq(seq, core.last_seq)?;
+    let changed = t.exec(
+        "UPDATE chats SET customer_read_seq = ? WHERE id = ? AND customer_read_seq < ?",
+        params![seq, chat_id, seq],
+    )?;
+    if changed == 0 {
+        return Ok(());
+    }
+    let name: String = t.one("SELECT name FROM customers WHERE id = ?", [&customer_id])?;
+    let reader = Author {
+        kind: AuthorKind::Customer,
+        id: customer_id,
+        name,
+    };
+    read_event(t, &core, &chat_id, reader, seq, false)
+}
+
+pub(super) fn op_rate(
+    t: &mut Tx<'_>,
+    customer_id: String,
+    chat_id: Option<String>,
+    score: u8,
+    comment: Option<String>,
+) -> WResult<()> {
+    let chat_id = match chat_id {
+        Some(c) => t.customer_chat_id(&customer_id, Some(&c))?,
+        None => {
+            let last: Option<String> = t.opt_one(
+                "SELECT id FROM chats WHERE customer_id = ? ORDER BY created_at DESC LIMIT 1",
+                [&customer_id],
+            )?;
+            last.ok_or_else(|| ApiError::not_found("you have no chat to rate"))?
+        }
+    };
+    t.exec(
+        "UPDATE chats SET rating_score = ?, rating_comment = ? WHERE id = ?",
+        params![i64::from(score), comment.as_deref(), chat_id],
+    )?;
+    let chat = t.reload_chat(&chat_id)?;
+    t.chat_event(false, &chat, None, true)
+}
