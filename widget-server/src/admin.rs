@@ -10,7 +10,7 @@ use shared::model::{Agent, Department, Role};
 
 use crate::Config;
 use crate::auth::{check_password_strength, hash_password};
-use crate::store::{NewAgent, Store};
+use crate::store::{AgentChanges, NewAgent, Store};
 
 pub struct Admin {
     store: Arc<dyn Store>,
@@ -49,20 +49,7 @@ impl Admin {
         if department_names.is_empty() && role == Role::Agent {
             anyhow::bail!("an agent needs at least one --department");
         }
-        let mut department_ids = Vec::new();
-        for d in department_names {
-            let dept = self
-                .store
-                .department_by_name(d.trim())
-                .await
-                .map_err(|e| anyhow::anyhow!(e.message))?
-                .with_context(|| {
-                    format!("unknown department {d:?}; create it first with `widget-server admin create-department --name {d:?}`")
-                })?;
-            if !department_ids.contains(&dept.id) {
-                department_ids.push(dept.id);
-            }
-        }
+        let department_ids = self.department_ids(department_names).await?;
         let password = password.to_owned();
         let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await?
@@ -91,6 +78,66 @@ impl Admin {
             .set_password(&email, &hash)
             .await
             .map_err(|e| anyhow::anyhow!(e.message))
+    }
+
+    /// Changes an agent's role, departments (by name, replacing the current ones), name
+    /// or chat limit. Running sessions of the agent follow within seconds.
+    pub async fn update_agent(
+        &self,
+        email: &str,
+        role: Option<Role>,
+        department_names: Option<&[String]>,
+        name: Option<&str>,
+        max_chats: Option<u32>,
+    ) -> anyhow::Result<Agent> {
+        let email = validate_email(email).map_err(|e| anyhow::anyhow!(e.message))?;
+        let (agent, _) = self
+            .store
+            .agent_credentials(&email)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?
+            .with_context(|| format!("no agent with email {email}"))?;
+        let name = name
+            .map(|n| validate_line("name", n, MAX_NAME_CHARS))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        if max_chats == Some(0) || max_chats.is_some_and(|m| m > 100) {
+            anyhow::bail!("--max-chats must be 1 to 100");
+        }
+        let department_ids = match department_names {
+            Some(names) => Some(self.department_ids(names).await?),
+            None => None,
+        };
+        self.store
+            .update_agent(
+                &agent.id,
+                AgentChanges {
+                    name,
+                    role,
+                    department_ids,
+                    max_chats,
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))
+    }
+
+    async fn department_ids(&self, department_names: &[String]) -> anyhow::Result<Vec<String>> {
+        let mut department_ids = Vec::new();
+        for d in department_names {
+            let dept = self
+                .store
+                .department_by_name(d.trim())
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?
+                .with_context(|| {
+                    format!("unknown department {d:?}; create it first with `widget-server admin create-department --name {d:?}`")
+                })?;
+            if !department_ids.contains(&dept.id) {
+                department_ids.push(dept.id);
+            }
+        }
+        Ok(department_ids)
     }
 
     pub async fn list_agents(&self) -> anyhow::Result<Vec<Agent>> {

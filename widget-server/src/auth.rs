@@ -39,6 +39,18 @@ pub struct Claims {
     pub iat_ms: u64,
 }
 
+impl Claims {
+    /// When the token was issued, in Unix milliseconds (older tokens: whole seconds).
+    pub fn issued_ms(&self) -> i64 {
+        let ms = if self.iat_ms > 0 {
+            self.iat_ms
+        } else {
+            self.iat.saturating_mul(1000)
+        };
+        i64::try_from(ms).unwrap_or(i64::MAX)
+    }
+}
+
 pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -219,12 +231,7 @@ pub async fn authenticate(
         .agent(&claims.sub)
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid token"))?;
-    let issued_ms = if claims.iat_ms > 0 {
-        claims.iat_ms
-    } else {
-        claims.iat * 1000
-    };
-    if (issued_ms as i64) < store.sessions_valid_after(&agent.id).await? {
+    if claims.issued_ms() < store.sessions_valid_after(&agent.id).await? {
         return Err(ApiError::unauthorized(
             "your password was changed; sign in again",
         ));

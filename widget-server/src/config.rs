@@ -24,7 +24,13 @@ pub struct Config {
     pub password_check_wait: Duration,
     /// Reverse proxies whose `X-Forwarded-For` names the client; nobody else's is read.
     pub trusted_proxies: Vec<IpNet>,
+    /// How often every agent socket is checked against the store (expiry, sign-out,
+    /// password reset, role and department changes made by any process).
+    pub session_check_interval: Duration,
 }
+
+/// The default for [`Config::session_check_interval`].
+pub const DEFAULT_SESSION_CHECK: Duration = Duration::from_secs(2);
 
 impl Config {
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
@@ -38,6 +44,7 @@ impl Config {
             max_password_checks: crate::auth::default_max_checks(),
             password_check_wait: crate::auth::DEFAULT_CHECK_WAIT,
             trusted_proxies: Vec::new(),
+            session_check_interval: DEFAULT_SESSION_CHECK,
         }
     }
 

@@ -65,6 +65,7 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     });
     socket::register(&io, state.clone());
     socket::spawn_dispatcher(state.clone())?;
+    socket::sessions::spawn_watcher(state.clone());
     let router = http::router(state.clone()).layer(layer);
     Ok((router, state))
 }

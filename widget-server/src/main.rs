@@ -103,6 +103,11 @@ struct ServeArgs {
         global = true
     )]
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// Seconds between checks of every agent socket against the store (sign-outs,
+    /// password resets and role changes made elsewhere take effect within this).
+    #[arg(long, env = "PANEL_SESSION_CHECK_SECS", default_value_t = 2,
+          value_parser = clap::value_parser!(u64).range(1..=60), global = true)]
+    session_check_secs: u64,
 }
 
 #[derive(Subcommand)]
@@ -133,6 +138,25 @@ enum AdminCommand {
         email: String,
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Change an agent's role, departments, name or chat limit. Their running sessions
+    /// follow within seconds (rooms and permissions).
+    UpdateAgent {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+        /// Department name, repeatable; replaces the agent's departments.
+        #[arg(long = "department")]
+        departments: Vec<String>,
+        /// Remove the agent from every department (supervisors and admins only).
+        #[arg(long, conflicts_with = "departments")]
+        no_departments: bool,
+        #[arg(long)]
+        name: Option<String>,
+        /// How many chats the agent may hold at once (1 to 100).
+        #[arg(long)]
+        max_chats: Option<u32>,
     },
     /// List agents with their role, status and departments.
     ListAgents,
@@ -256,6 +280,33 @@ async fn admin(command: AdminCommand, config: Config) -> anyhow::Result<()> {
             .reset_password(&email, password.as_deref().unwrap_or(""))
             .await
             .map(|()| println!("password updated for {email}")),
+        AdminCommand::UpdateAgent {
+            email,
+            role,
+            departments,
+            no_departments,
+            name,
+            max_chats,
+        } => {
+            let departments = (no_departments || !departments.is_empty()).then_some(departments);
+            admin
+                .update_agent(
+                    &email,
+                    role,
+                    departments.as_deref(),
+                    name.as_deref(),
+                    max_chats,
+                )
+                .await
+                .map(|a| {
+                    println!(
+                        "updated {} ({}, {} departments)",
+                        a.email,
+                        a.role.as_str(),
+                        a.department_ids.len()
+                    )
+                })
+        }
         AdminCommand::ListAgents => {
             let depts = admin.departments().await?;
             admin.list_agents().await.map(|agents| {
@@ -301,6 +352,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.default_department = args.default_department;
     config.max_password_checks = usize::from(args.max_password_checks);
     config.trusted_proxies = args.trusted_proxies;
+    config.session_check_interval = std::time::Duration::from_secs(args.session_check_secs);
     raise_fd_limit();
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

@@ -89,6 +89,17 @@ pub fn may_take_chat_of(role: Role, department_ids: &[String], department_id: &s
     oversees_all(role) || department_ids.iter().any(|d| d == department_id)
 }
 
+/// An agent works the chats of their departments, so an `agent` needs at least one;
+/// supervisors and admins oversee every department and may have none.
+pub fn check_agent_shape(role: Role, department_ids: &[String]) -> Result<(), shared::ApiError> {
+    if role == Role::Agent && department_ids.is_empty() {
+        return Err(shared::ApiError::invalid(
+            "an agent needs at least one department (supervisors and admins may have none)",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +153,13 @@ mod tests {
                 department_ids: vec!["sales".into(), "support".into()]
             }
         );
+    }
+
+    #[test]
+    fn an_agent_needs_a_department_and_overseers_do_not() {
+        assert!(check_agent_shape(Role::Agent, &[]).is_err());
+        assert!(check_agent_shape(Role::Agent, &["d1".into()]).is_ok());
+        assert!(check_agent_shape(Role::Supervisor, &[]).is_ok());
+        assert!(check_agent_shape(Role::Admin, &[]).is_ok());
     }
 }

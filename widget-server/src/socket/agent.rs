@@ -24,15 +24,29 @@ use crate::AppState;
 use crate::store::{Actor, SyncResult, Viewer};
 
 /// What an authenticated agent socket carries.
+/// The agent and actor are refreshed from the store by `sessions::spawn_watcher`.
 #[derive(Clone)]
-struct Session {
-    agent: Arc<Agent>,
-    actor: Arc<Actor>,
-    jti: Arc<str>,
+pub(super) struct Session {
+    pub(super) agent: Arc<Agent>,
+    pub(super) actor: Arc<Actor>,
+    pub(super) jti: Arc<str>,
     /// Token expiry (Unix seconds): the socket stops working when the token does.
-    expires_at: u64,
+    pub(super) expires_at: u64,
+    /// When the token was issued (Unix ms): a password reset after it ends the session.
+    pub(super) issued_ms: i64,
     typing_bucket: Arc<Mutex<Bucket>>,
     bucket: Arc<Mutex<Bucket>>,
+}
+
+impl Session {
+    /// The same session for the agent as the store now has them.
+    pub(super) fn with_agent(&self, agent: Agent, actor: Actor) -> Session {
+        Session {
+            agent: Arc::new(agent),
+            actor: Arc::new(actor),
+            ..self.clone()
+        }
+    }
 }
 
 pub fn register(io: &SocketIo, state: AppState) {
@@ -59,6 +73,7 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
         actor: Arc::new(actor),
         jti: Arc::from(claims.jti.as_str()),
         expires_at: claims.exp,
+        issued_ms: claims.issued_ms(),
         typing_bucket: Bucket::new(5, 10),
         bucket: Bucket::new(st.config.send_rate_limit, st.config.send_burst),
     };
@@ -105,10 +120,7 @@ async fn on_connect(s: SocketRef, st: AppState) {
 /// handler, so handlers registered there could miss a client's first events.
 fn register_handlers(s: &SocketRef, st: &AppState, sess: &Session) {
     let mut rooms = vec![agent_room(&sess.agent.id), format!("jti:{}", sess.jti)];
-    rooms.extend(sess.agent.department_ids.iter().map(|d| dept_room(d)));
-    if sess.actor.follows_all_chats() {
-        rooms.push(ALL_CHATS_ROOM.to_owned());
-    }
+    rooms.extend(work_rooms(&sess.actor));
     s.join(rooms);
 
     on!(s, st, session, shared::events::CHAT_CLAIM, claim);
@@ -129,6 +141,16 @@ fn register_handlers(s: &SocketRef, st: &AppState, sess: &Session) {
         let st = st_dc.clone();
         async move { on_disconnect(s, st).await }
     });
+}
+
+/// The rooms whose chat events an agent hears: their departments', and every chat's
+/// for supervisors and admins.
+pub(super) fn work_rooms(actor: &Actor) -> Vec<String> {
+    let mut rooms: Vec<String> = actor.department_ids.iter().map(|d| dept_room(d)).collect();
+    if actor.follows_all_chats() {
+        rooms.push(ALL_CHATS_ROOM.to_owned());
+    }
+    rooms
 }
 
 async fn on_disconnect(s: SocketRef, st: AppState) {

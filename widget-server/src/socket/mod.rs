@@ -29,6 +29,7 @@ macro_rules! on {
 
 mod agent;
 mod customer;
+pub mod sessions;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -35,6 +35,16 @@ pub struct NewAgent {
     pub max_chats: u32,
 }
 
+/// What an administrator changes about an agent; `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct AgentChanges {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    /// The agent's departments, replacing the current ones.
+    pub department_ids: Option<Vec<String>>,
+    pub max_chats: Option<u32>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChatSort {
     Newest,
@@ -94,6 +104,9 @@ pub trait DirectoryStore: Send + Sync {
     async fn create_department(&self, name: &str) -> StoreResult<Department>;
     async fn create_agent(&self, agent: NewAgent) -> StoreResult<Agent>;
     async fn set_password(&self, email: &str, password_hash: &str) -> StoreResult<()>;
+    /// Changes an agent's name, role, departments or chat limit; running sessions
+    /// follow (their rooms and permissions) within seconds. Pushed as `presence`.
+    async fn update_agent(&self, id: &str, changes: AgentChanges) -> StoreResult<Agent>;
     async fn departments(&self) -> StoreResult<Vec<Department>>;
     async fn department_by_name(&self, name: &str) -> StoreResult<Option<Department>>;
     async fn agents(&self) -> StoreResult<Vec<Agent>>;

@@ -26,8 +26,53 @@ pub(super) fn op_presence(t: &mut Tx<'_>, agent_id: String, status: AgentStatus)
     Ok(agent)
 }
 
+pub(super) fn op_update_agent(t: &mut Tx<'_>, id: String, changes: AgentChanges) -> WResult<Agent> {
+    let Some(current) = t.load_agent(&id)? else {
+        return Err(ApiError::not_found(format!("no agent {id:?}")).into());
+    };
+    if let Some(ids) = &changes.department_ids {
+        for d in ids {
+            let known: Option<String> =
+                t.opt_one("SELECT id FROM departments WHERE id = ?", [d])?;
+            if known.is_none() {
+                return Err(ApiError::invalid(format!("no department {d:?}")).into());
+            }
+        }
+    }
+    let role = changes.role.unwrap_or(current.role);
+    let departments = changes
+        .department_ids
+        .as_ref()
+        .unwrap_or(&current.department_ids);
+    crate::domain::actor::check_agent_shape(role, departments)?;
+    t.exec(
+        "UPDATE agents SET name = ?, role = ?, max_chats = ? WHERE id = ?",
+        params![
+            changes.name.as_deref().unwrap_or(&current.name),
+            role.as_str(),
+            i64::from(changes.max_chats.unwrap_or(current.max_chats)),
+            id
+        ],
+    )?;
+    if let Some(ids) = &changes.department_ids {
+        t.exec("DELETE FROM agent_departments WHERE agent_id = ?", [&id])?;
+        for d in ids {
+            t.exec(
+                "INSERT OR IGNORE INTO agent_departments (agent_id, department_id) VALUES (?, ?)",
+                [&id, d],
+            )?;
+        }
+    }
+    op_presence(t, id, current.status)
+}
+
 #[async_trait]
 impl DirectoryStore for SqliteStore {
+    async fn update_agent(&self, id: &str, changes: AgentChanges) -> StoreResult<Agent> {
+        let id = id.to_owned();
+        run_op!(self, op_update_agent(id, changes))
+    }
+
     async fn create_department(&self, name: &str) -> StoreResult<Department> {
         let name = name.to_owned();
         self.run(move |t| {

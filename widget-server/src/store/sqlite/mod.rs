@@ -46,10 +46,10 @@ use crate::domain::mention;
 
 use super::fail::{Fail, WResult, inconsistent, read_failed, storage_failed, unavailable};
 use super::{
-    Actor, AttachmentRecord, AttachmentStore, Audience, CannedStore, ChatFilter, ChatSort,
-    ChatStore, DirectoryStore, EventStore, NewAgent, Published, Store, StoreResult, SyncResult,
-    Viewer, Visitor, VisitorStore, customer_message, customer_view, decode_event, hash_token,
-    like_pattern, new_id, now_ms, ts,
+    Actor, AgentChanges, AttachmentRecord, AttachmentStore, Audience, CannedStore, ChatFilter,
+    ChatSort, ChatStore, DirectoryStore, EventStore, NewAgent, Published, Store, StoreResult,
+    SyncResult, Viewer, Visitor, VisitorStore, customer_message, customer_view, decode_event,
+    hash_token, like_pattern, new_id, now_ms, ts,
 };
 
 /// The most writes committed together in one transaction.
