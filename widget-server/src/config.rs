@@ -27,6 +27,11 @@ pub struct Config {
     /// How often every agent socket is checked against the store (expiry, sign-out,
     /// password reset, role and department changes made by any process).
     pub session_check_interval: Duration,
+    /// Events per second each visitor or agent may send besides messages and typing
+    /// (sync, read receipts, ratings, pings…), across all its sockets; 0 = unlimited.
+    pub event_rate_limit: u32,
+    /// New visitor identities one client address may create per minute.
+    pub new_visitors_per_minute: u32,
 }
 
 /// The default for [`Config::session_check_interval`].
@@ -45,6 +50,8 @@ impl Config {
             password_check_wait: crate::auth::DEFAULT_CHECK_WAIT,
             trusted_proxies: Vec::new(),
             session_check_interval: DEFAULT_SESSION_CHECK,
+            event_rate_limit: crate::socket::limits::EVENT_RATE,
+            new_visitors_per_minute: crate::socket::limits::NEW_VISITORS_PER_MINUTE,
         }
     }
 

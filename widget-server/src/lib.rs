@@ -36,6 +36,8 @@ pub struct Inner {
     pub tokens: Tokens,
     pub revoked: RevokedCache,
     pub throttle: LoginThrottle,
+    /// Rate limits per visitor, agent and client address, across sockets.
+    pub limits: socket::limits::Limits,
     /// The bounded pool that sign-ins verify passwords in.
     pub password_checks: PasswordChecks,
     pub config: Config,
@@ -56,6 +58,7 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
         tokens,
         revoked: RevokedCache::default(),
         throttle: LoginThrottle::default(),
+        limits: socket::limits::Limits::new(&config),
         password_checks: PasswordChecks::new(
             config.max_password_checks,
             config.password_check_wait,

@@ -80,6 +80,24 @@ struct ServeArgs {
         global = true
     )]
     send_rate_limit: u32,
+    /// Other events (sync, read receipts, ratings, pings…) per second per visitor or
+    /// agent, across its sockets, bursts of twice that; 0 turns it off.
+    #[arg(
+        long,
+        env = "PANEL_EVENT_RATE_LIMIT",
+        default_value_t = 30,
+        global = true
+    )]
+    event_rate_limit: u32,
+    /// New visitor identities (connects without a known token) one client address may
+    /// create per minute; 0 turns it off.
+    #[arg(
+        long,
+        env = "PANEL_NEW_VISITORS_PER_MINUTE",
+        default_value_t = 30,
+        global = true
+    )]
+    new_visitors_per_minute: u32,
     /// Department for chats started without one (name or id); default: the first created.
     #[arg(long, env = "PANEL_DEFAULT_DEPARTMENT", global = true)]
     default_department: Option<String>,
@@ -349,6 +367,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.allowed_origins = args.allowed_origins;
     config.send_rate_limit = args.send_rate_limit;
     config.send_burst = args.send_rate_limit.saturating_mul(2);
+    config.event_rate_limit = args.event_rate_limit;
+    config.new_visitors_per_minute = args.new_visitors_per_minute;
     config.default_department = args.default_department;
     config.max_password_checks = usize::from(args.max_password_checks);
     config.trusted_proxies = args.trusted_proxies;

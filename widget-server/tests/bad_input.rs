@@ -391,7 +391,7 @@ async fn a_send_burst_is_rate_limited_and_every_acked_message_is_stored() {
     let chat_id = visitor.chat_id().to_owned();
     let before = chat_state(&server, &token, &chat_id).await;
 
-    // All 40 at once, each with its own ack id (one raw connection = one bucket).
+    // All 40 at once, each with its own ack id, on a new connection of the visitor.
     let mut raw = RawSocket::connect(
         server.port,
         "/customer",
@@ -424,9 +424,10 @@ async fn a_send_burst_is_rate_limited_and_every_acked_message_is_stored() {
         }
     }
     assert!(!limited.is_empty(), "40 sends at once were not limited");
+    // The bucket is the visitor's, whatever the socket: its chat:start took one.
     assert!(
-        accepted.len() >= 20,
-        "the burst of 20 was not honoured: {}",
+        accepted.len() >= 19,
+        "the burst of 20 (less the chat:start) was not honoured: {}",
         accepted.len()
     );
 

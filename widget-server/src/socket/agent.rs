@@ -1,7 +1,7 @@
 //! The `/agent` namespace: agents authenticate with their JWT, join the rooms of
 //! their departments (or every chat, for supervisors and admins), and work chats.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::Value;
 use shared::events::{
@@ -17,8 +17,9 @@ use shared::{ApiError, ErrorCode};
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
 
+use super::limits::Class;
 use super::{
-    ALL_CHATS_ROOM, Bucket, Refused, agent_room, chat_rooms, customer_room, dept_room, parse, pong,
+    ALL_CHATS_ROOM, Refused, agent_room, chat_rooms, customer_room, dept_room, parse, pong,
 };
 use crate::AppState;
 use crate::store::{Actor, SyncResult, Viewer};
@@ -34,11 +35,14 @@ pub(super) struct Session {
     pub(super) expires_at: u64,
     /// When the token was issued (Unix ms): a password reset after it ends the session.
     pub(super) issued_ms: i64,
-    typing_bucket: Arc<Mutex<Bucket>>,
-    bucket: Arc<Mutex<Bucket>>,
 }
 
 impl Session {
+    /// Whose rate limits this socket draws from: the agent's, across sockets.
+    pub(super) fn limit_key(&self) -> String {
+        format!("a:{}", self.agent.id)
+    }
+
     /// The same session for the agent as the store now has them.
     pub(super) fn with_agent(&self, agent: Agent, actor: Actor) -> Session {
         Session {
@@ -74,8 +78,6 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
         jti: Arc::from(claims.jti.as_str()),
         expires_at: claims.exp,
         issued_ms: claims.issued_ms(),
-        typing_bucket: Bucket::new(5, 10),
-        bucket: Bucket::new(st.config.send_rate_limit, st.config.send_burst),
     };
     register_handlers(&s, &st, &sess);
     s.extensions.insert(sess);
@@ -299,7 +301,7 @@ async fn send(
         }
         k => k,
     };
-    Bucket::take(&sess.bucket)?;
+    st.limits.take(Class::Send, &sess.limit_key())?;
     st.store
         .agent_send(
             &sess.actor,
@@ -332,7 +334,6 @@ async fn typing(
 ) -> Result<shared::events::Empty, ApiError> {
     let r: AgentTypingReq = payload(data)?;
     // Typing is frequent and unacknowledged by design: past the limit it is dropped.
-    Bucket::take(&sess.typing_bucket)?;
     check_chat_id(&r.chat_id)?;
     let chat = st
         .store

@@ -2,7 +2,7 @@
 //! the widget keeps, chat with the team. They only ever see their own chats, and
 //! never an internal note.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde_json::Value;
 use shared::events::{
@@ -18,7 +18,8 @@ use shared::{ApiError, ErrorCode};
 use socketioxide::SocketIo;
 use socketioxide::extract::SocketRef;
 
-use super::{Bucket, Refused, chat_rooms, customer_room, parse, pong};
+use super::limits::Class;
+use super::{Refused, chat_rooms, customer_room, parse, pong};
 use crate::AppState;
 use crate::store::{SyncResult, Viewer, customer_view};
 
@@ -28,8 +29,13 @@ struct Session {
     name: Arc<str>,
     token: Arc<str>,
     open_chat_id: Option<Arc<str>>,
-    bucket: Arc<Mutex<Bucket>>,
-    typing_bucket: Arc<Mutex<Bucket>>,
+}
+
+impl Session {
+    /// Whose rate limits this socket draws from: the visitor's, across sockets.
+    fn limit_key(&self) -> String {
+        format!("c:{}", self.customer_id)
+    }
 }
 
 pub fn register(io: &SocketIo, state: AppState) {
@@ -90,6 +96,28 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
     let token = auth
         .visitor_token
         .filter(|t| !t.is_empty() && t.len() <= 128);
+    // Tokens are free, so new visitor identities are limited per client address.
+    let known = match token.as_deref() {
+        Some(t) => st
+            .store
+            .resolve_visitor_known(t)
+            .await
+            .map_err(|e| Refused(e.code))?
+            .is_some(),
+        None => false,
+    };
+    if !known {
+        let parts = s.req_parts();
+        let ip = crate::auth::client_ip(
+            crate::http::peer_ip(parts),
+            &parts.headers,
+            &st.config.trusted_proxies,
+        );
+        let who = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        st.limits
+            .take(Class::NewVisitor, &who)
+            .map_err(|e| Refused(e.code))?;
+    }
     let visitor = st
         .store
         .resolve_visitor(token.as_deref(), name.as_deref(), email.as_deref())
@@ -101,8 +129,6 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
         name: Arc::from(visitor.customer.name.as_str()),
         token: Arc::from(visitor.token.as_str()),
         open_chat_id: visitor.open_chat_id.as_deref().map(Arc::from),
-        bucket: Bucket::new(st.config.send_rate_limit, st.config.send_burst),
-        typing_bucket: Bucket::new(5, 10),
     });
     Ok(())
 }
@@ -193,7 +219,7 @@ async fn start(
         None => uuid::Uuid::new_v4().to_string(),
     };
     let department = pick_department(st, r.department_id.as_deref()).await?;
-    Bucket::take(&sess.bucket)?;
+    st.limits.take(Class::Send, &sess.limit_key())?;
     let (chat, message) = st
         .store
         .start_chat(
@@ -222,7 +248,7 @@ async fn send(
     let client_msg_id = validate_client_id("client_msg_id", &r.client_msg_id)?;
     validate_attachment_ids(&r.attachment_ids)?;
     let body = validate_body_with_files(&r.body, !r.attachment_ids.is_empty())?;
-    Bucket::take(&sess.bucket)?;
+    st.limits.take(Class::Send, &sess.limit_key())?;
     st.store
         .customer_send(
             &sess.customer_id,
@@ -251,7 +277,6 @@ async fn typing(
 ) -> Result<Empty, ApiError> {
     let r: CustomerTypingReq = parse(data)?;
     // Typing is frequent and unacknowledged by design: past the limit it is dropped.
-    Bucket::take(&sess.typing_bucket)?;
     check_opt_chat_id(&r.chat_id)?;
     let chat = st
         .store

@@ -3,7 +3,8 @@
 //! committed event, in event-id order, to the sockets allowed to see it.
 
 /// Registers the handler of one acked event: it checks the socket's session with
-/// `$session`, runs `$f(&socket, &state, &session, payload)` and answers the ack.
+/// `$session`, takes a token from the identity's rate limit for the event's class,
+/// runs `$f(&socket, &state, &session, payload)` and answers the ack.
 macro_rules! on {
     ($s:expr, $st:expr, $session:path, $event:expr, $f:path) => {{
         let st = $st.clone();
@@ -17,7 +18,10 @@ macro_rules! on {
                 let st = st.clone();
                 async move {
                     let result = match $session(&s, &st) {
-                        Ok(sess) => $f(&s, &st, &sess, data.ok()).await,
+                        Ok(sess) => match st.limits.check_event($event, &sess.limit_key()) {
+                            Ok(()) => $f(&s, &st, &sess, data.ok()).await,
+                            Err(e) => Err(e),
+                        },
                         Err(e) => Err(e),
                     };
                     $crate::socket::reply(ack, result);
@@ -29,10 +33,10 @@ macro_rules! on {
 
 mod agent;
 mod customer;
+pub mod limits;
 pub mod sessions;
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -145,51 +149,6 @@ pub fn reply<T: Serialize>(ack: AckSender, result: Result<T, ApiError>) {
         tracing::error!(error = %e, "handler failed");
     }
     let _ = ack.send(&Ack::from(result));
-}
-
-/// A token bucket: `rate` per second, bursts of `burst`; rate 0 means unlimited.
-pub struct Bucket {
-    rate: f64,
-    burst: f64,
-    tokens: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    pub fn new(rate: u32, burst: u32) -> Arc<Mutex<Bucket>> {
-        let burst = f64::from(burst.max(rate).max(1));
-        Arc::new(Mutex::new(Bucket {
-            rate: f64::from(rate),
-            burst,
-            tokens: burst,
-            last: Instant::now(),
-        }))
-    }
-
-    pub fn take(bucket: &Mutex<Bucket>) -> Result<(), ApiError> {
-        let Ok(mut b) = bucket.lock() else {
-            return Ok(());
-        };
-        if b.rate == 0.0 {
-            return Ok(());
-        }
-        let now = Instant::now();
-        let refill = now.duration_since(b.last).as_secs_f64() * b.rate;
-        b.tokens = (b.tokens + refill).min(b.burst);
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(ApiError::new(
-                ErrorCode::RateLimited,
-                format!(
-                    "you are sending too fast (limit {} messages/s); slow down and retry",
-                    b.rate
-                ),
-            ))
-        }
-    }
 }
 
 pub fn dept_room(id: &str) -> String {

@@ -291,6 +291,8 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(dir.path().join("data"));
         config.send_rate_limit = 0;
+        // Tests open many visitors from one address.
+        config.new_visitors_per_minute = 0;
         tweak(&mut config);
         let team = seed(&config).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -416,6 +418,8 @@ impl ServerProcess {
             .arg("--bind")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--send-rate-limit")
+            .arg("0")
+            .arg("--new-visitors-per-minute")
             .arg("0")
             .arg("--log-level")
             .arg("warn")
