@@ -32,12 +32,29 @@ pub struct Config {
     pub event_rate_limit: u32,
     /// New visitor identities one client address may create per minute.
     pub new_visitors_per_minute: u32,
+    /// Uploads a visitor may have not yet sent in a message, per hour: files, bytes.
+    pub visitor_upload_files: u64,
+    pub visitor_upload_bytes: u64,
+    /// Uploads never sent in a message are deleted after this long.
+    pub unsent_upload_max_age: Duration,
 }
 
 /// The default for [`Config::session_check_interval`].
 pub const DEFAULT_SESSION_CHECK: Duration = Duration::from_secs(2);
 
+/// The window of the visitor upload quota.
+pub const UPLOAD_QUOTA_WINDOW: Duration = Duration::from_secs(3600);
+
 impl Config {
+    /// The quota a visitor's uploads are checked against.
+    pub fn visitor_upload_quota(&self) -> crate::store::UploadQuota {
+        crate::store::UploadQuota {
+            files: self.visitor_upload_files,
+            bytes: self.visitor_upload_bytes,
+            window_ms: UPLOAD_QUOTA_WINDOW.as_millis() as i64,
+        }
+    }
+
     pub fn new(data_dir: impl Into<PathBuf>) -> Config {
         Config {
             data_dir: data_dir.into(),
@@ -52,6 +69,9 @@ impl Config {
             session_check_interval: DEFAULT_SESSION_CHECK,
             event_rate_limit: crate::socket::limits::EVENT_RATE,
             new_visitors_per_minute: crate::socket::limits::NEW_VISITORS_PER_MINUTE,
+            visitor_upload_files: 20,
+            visitor_upload_bytes: 50 * 1024 * 1024,
+            unsent_upload_max_age: Duration::from_secs(24 * 3600),
         }
     }
 

@@ -69,8 +69,31 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     socket::register(&io, state.clone());
     socket::spawn_dispatcher(state.clone())?;
     socket::sessions::spawn_watcher(state.clone());
+    spawn_upload_purge(state.clone());
     let router = http::router(state.clone()).layer(layer);
     Ok((router, state))
+}
+
+/// Deletes uploads never sent in a message once they are older than
+/// `--unsent-upload-hours`, checking every ten minutes (and at start).
+fn spawn_upload_purge(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let age =
+                i64::try_from(state.config.unsent_upload_max_age.as_millis()).unwrap_or(i64::MAX);
+            match state
+                .store
+                .purge_unsent_attachments(store::now_ms().saturating_sub(age))
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "purged uploads never sent"),
+                Err(e) => tracing::warn!(error = %e.message, "purging unsent uploads failed"),
+            }
+        }
+    });
 }
 
 /// Serves on `listener` until `shutdown` resolves, then stops accepting, disconnects

@@ -98,6 +98,18 @@ struct ServeArgs {
         global = true
     )]
     new_visitors_per_minute: u32,
+    /// Files a visitor may upload per hour without sending them in a message.
+    #[arg(long, env = "PANEL_VISITOR_UPLOAD_FILES", default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=10_000), global = true)]
+    visitor_upload_files: u64,
+    /// MiB a visitor may upload per hour without sending them in a message.
+    #[arg(long, env = "PANEL_VISITOR_UPLOAD_MIB", default_value_t = 50,
+          value_parser = clap::value_parser!(u64).range(1..=100_000), global = true)]
+    visitor_upload_mib: u64,
+    /// Hours after which uploads never sent in a message are deleted.
+    #[arg(long, env = "PANEL_UNSENT_UPLOAD_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(1..=8760), global = true)]
+    unsent_upload_hours: u64,
     /// Department for chats started without one (name or id); default: the first created.
     #[arg(long, env = "PANEL_DEFAULT_DEPARTMENT", global = true)]
     default_department: Option<String>,
@@ -369,6 +381,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.send_burst = args.send_rate_limit.saturating_mul(2);
     config.event_rate_limit = args.event_rate_limit;
     config.new_visitors_per_minute = args.new_visitors_per_minute;
+    config.visitor_upload_files = args.visitor_upload_files;
+    config.visitor_upload_bytes = args.visitor_upload_mib * 1024 * 1024;
+    config.unsent_upload_max_age = std::time::Duration::from_secs(args.unsent_upload_hours * 3600);
     config.default_department = args.default_department;
     config.max_password_checks = usize::from(args.max_password_checks);
     config.trusted_proxies = args.trusted_proxies;

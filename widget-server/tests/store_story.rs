@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt;
 use futures_util::future::join_all;
-use shared::ErrorCode::{Conflict, Forbidden, Invalid, NotFound, Unauthorized, Unavailable};
+use shared::ErrorCode::{
+    Conflict, Forbidden, Invalid, NotFound, RateLimited, Unauthorized, Unavailable,
+};
 use shared::canned::{CannedInput, CannedScope};
 use shared::events::ServerEvent;
 use shared::limits::{MAX_SYNC_EVENTS, MAX_TAGS_PER_CHAT};
@@ -17,7 +19,7 @@ use shared::model::{
     AgentStatus, AuthorKind, ChatStatus, Department, EventId, Message, MessageKind, Rating, Role,
 };
 use widget_server::store::{
-    Actor, ChatFilter, ChatSort, NewAgent, Published, Store, SyncResult, Viewer,
+    Actor, ChatFilter, ChatSort, NewAgent, Published, Store, SyncResult, UploadQuota, Viewer,
 };
 
 use common::backends::{

@@ -8,6 +8,7 @@ pub mod actor;
 pub mod audience;
 pub mod chat;
 pub mod mention;
+pub mod quota;
 pub mod routing;
 
 pub use actor::{Actor, ChatScope};

@@ -141,7 +141,7 @@ async fn upload(
     let (name, content_type, data) = check_upload(&q, &headers, body)?;
     let a = state
         .store
-        .create_attachment("agent", &auth.agent.id, &name, &content_type, data)
+        .create_attachment("agent", &auth.agent.id, &name, &content_type, data, None)
         .await?;
     Ok((StatusCode::CREATED, Json(a)))
 }

@@ -90,17 +90,33 @@ async fn transcript(
     )?)
 }
 
+/// The visitor behind `X-Visitor-Token`, resolved from the request's head: an upload
+/// with no valid token is refused before its body is read.
+pub struct VisitorId(String);
+
+impl axum::extract::FromRequestParts<AppState> for VisitorId {
+    type Rejection = crate::error::AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(VisitorId(customer_id(state, &parts.headers).await?))
+    }
+}
+
 async fn upload(
     State(state): State<AppState>,
+    VisitorId(cid): VisitorId,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<super::attachments::UploadQuery>,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<(axum::http::StatusCode, Json<shared::model::Attachment>)> {
-    let cid = customer_id(&state, &headers).await?;
     let (name, content_type, data) = super::attachments::check_upload(&q, &headers, body)?;
+    let quota = state.config.visitor_upload_quota();
     let mut a = state
         .store
-        .create_attachment("customer", &cid, &name, &content_type, data)
+        .create_attachment("customer", &cid, &name, &content_type, data, Some(quota))
         .await?;
     a.url = crate::store::visitor_attachment_url(&a.id);
     Ok((axum::http::StatusCode::CREATED, Json(a)))

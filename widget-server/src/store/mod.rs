@@ -23,6 +23,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use crate::domain::audience::{customer_message, customer_view, visitor_attachment_url};
+pub use crate::domain::quota::UploadQuota;
 pub use crate::domain::{Actor, Audience, Published};
 
 #[derive(Debug, Clone)]
@@ -227,7 +228,9 @@ pub trait VisitorStore: Send + Sync {
 /// Uploaded files.
 #[async_trait]
 pub trait AttachmentStore: Send + Sync {
-    /// Stores an uploaded file; it is sent by naming it in a message.
+    /// Stores an uploaded file; it is sent by naming it in a message. With a quota, the
+    /// owner's unsent uploads of the quota's window count against it (checked and
+    /// written atomically, so concurrent uploads cannot pass it together).
     async fn create_attachment(
         &self,
         owner_kind: &str,
@@ -235,7 +238,11 @@ pub trait AttachmentStore: Send + Sync {
         name: &str,
         content_type: &str,
         data: Vec<u8>,
+        quota: Option<UploadQuota>,
     ) -> StoreResult<Attachment>;
+    /// Deletes uploads never sent in a message that were created before this Unix
+    /// millisecond; returns how many.
+    async fn purge_unsent_attachments(&self, created_before_ms: i64) -> StoreResult<u64>;
     async fn attachment(&self, id: &str) -> StoreResult<Option<AttachmentRecord>>;
 }
 

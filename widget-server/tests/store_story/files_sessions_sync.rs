@@ -20,6 +20,7 @@ pub(crate) async fn attachments(
             "receipt.pdf",
             "application/pdf",
             pdf.clone(),
+            None,
         )
         .await
         .unwrap();
@@ -85,6 +86,7 @@ pub(crate) async fn attachments(
             "memo.txt",
             "text/plain",
             b"internal".to_vec(),
+            None,
         )
         .await
         .unwrap();
@@ -130,6 +132,45 @@ pub(crate) async fn attachments(
             .unwrap()
             .is_none()
     );
+    upload_quota_and_purge(store, walt, up.id.as_str()).await;
+}
+
+/// A visitor's unsent uploads are limited (files and bytes per window); uploads
+/// never sent are purged, sent ones kept.
+async fn upload_quota_and_purge(store: &dyn Store, walt: &Person, sent_id: &str) {
+    let quota = UploadQuota {
+        files: 2,
+        bytes: 10,
+        window_ms: 3_600_000,
+    };
+    let upload = |bytes: &[u8]| {
+        store.create_attachment(
+            "customer",
+            &walt.id,
+            "photo.jpg",
+            "image/jpeg",
+            bytes.to_vec(),
+            Some(quota),
+        )
+    };
+    let first = upload(b"12345").await.unwrap();
+    refused(upload(b"123456").await, RateLimited, "upload limit reached");
+    upload(b"12345").await.unwrap();
+    refused(upload(b"1").await, RateLimited, "at most 2 files");
+    // Purging what was never sent: Walt's two, not Vera's sent file.
+    let purged = store
+        .purge_unsent_attachments(widget_server::store::now_ms() + 1)
+        .await
+        .unwrap();
+    assert!(purged >= 2, "purged {purged}");
+    assert!(store.attachment(&first.id).await.unwrap().is_none());
+    assert!(store.attachment(sent_id).await.unwrap().is_some());
+    // With nothing unsent, the quota is free again.
+    upload(b"1234567890").await.unwrap();
+    store
+        .purge_unsent_attachments(widget_server::store::now_ms() + 1)
+        .await
+        .unwrap();
 }
 
 pub(crate) async fn tokens_and_passwords(store: &dyn Store, team: &Team) {

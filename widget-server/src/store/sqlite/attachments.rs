@@ -11,6 +11,7 @@ impl AttachmentStore for SqliteStore {
         name: &str,
         content_type: &str,
         data: Vec<u8>,
+        quota: Option<UploadQuota>,
     ) -> StoreResult<Attachment> {
         let (ok, oi, n, ct) = (
             owner_kind.to_owned(),
@@ -19,12 +20,31 @@ impl AttachmentStore for SqliteStore {
             content_type.to_owned(),
         );
         self.run(move |t| {
-            let id = new_id();
             let size = data.len() as i64;
+            let now = now_ms();
+            if let Some(q) = &quota {
+                let (files, bytes): (i64, i64) = t
+                    .conn
+                    .prepare_cached(
+                        "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM attachments \
+                         WHERE owner_kind = ? AND owner_id = ? AND message_id IS NULL \
+                         AND created_at > ?",
+                    )?
+                    .query_row(params![ok, oi, now - q.window_ms], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?;
+                crate::domain::quota::check_upload(
+                    q,
+                    u64::try_from(files).unwrap_or(0),
+                    u64::try_from(bytes).unwrap_or(0),
+                    u64::try_from(size).unwrap_or(0),
+                )?;
+            }
+            let id = new_id();
             t.exec(
                 "INSERT INTO attachments (id, owner_kind, owner_id, name, content_type, size, data, created_at) \
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                params![id, ok, oi, n, ct, size, data, now_ms()],
+                params![id, ok, oi, n, ct, size, data, now],
             )?;
             Ok(Attachment {
                 url: format!("/api/v1/attachments/{id}"),
@@ -65,5 +85,16 @@ impl AttachmentStore for SqliteStore {
         })()
         .map_err(read_failed)?;
         Ok(Some(rec))
+    }
+
+    async fn purge_unsent_attachments(&self, created_before_ms: i64) -> StoreResult<u64> {
+        self.run(move |t| {
+            let n = t.exec(
+                "DELETE FROM attachments WHERE message_id IS NULL AND created_at < ?",
+                [created_before_ms],
+            )?;
+            Ok(n as u64)
+        })
+        .await
     }
 }

@@ -48,8 +48,8 @@ use super::fail::{Fail, WResult, inconsistent, read_failed, storage_failed, unav
 use super::{
     Actor, AgentChanges, AttachmentRecord, AttachmentStore, Audience, CannedStore, ChatFilter,
     ChatSort, ChatStore, DirectoryStore, EventStore, NewAgent, Published, Store, StoreResult,
-    SyncResult, Viewer, Visitor, VisitorStore, customer_message, customer_view, decode_event,
-    hash_token, like_pattern, new_id, now_ms, ts,
+    SyncResult, UploadQuota, Viewer, Visitor, VisitorStore, customer_message, customer_view,
+    decode_event, hash_token, like_pattern, new_id, now_ms, ts,
 };
 
 /// The most writes committed together in one transaction.
