@@ -11,6 +11,7 @@ pub mod rest;
 pub mod sanitize;
 pub mod session;
 pub mod socket;
+pub mod transcript;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
