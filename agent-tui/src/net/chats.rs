@@ -234,7 +234,7 @@ impl Worker {
             ),
             ChatCmd::Export { chat_id, path } => self.rest_task(move |r| async move {
                 let text = match r.transcript(&chat_id).await {
-                    Ok(text) => text,
+                    Ok(t) => transcript::render(&t),
                     Err(e) => return rest_failed("export", e),
                 };
                 let failed = |error: String| NetEvent::Failed {

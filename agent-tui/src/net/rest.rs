@@ -13,6 +13,7 @@ use shared::model::{
 use shared::{ApiError, ErrorBody, ErrorCode};
 
 use super::sanitize::{LoginAnswer, Sanitize, decode};
+use super::transcript::Transcript;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RestError {
@@ -284,14 +285,15 @@ impl Rest {
         Ok(self.fetch(req).await?.to_vec())
     }
 
-    /// The plain-text transcript (written to a file, never drawn).
-    pub async fn transcript(&self, id: &ChatId) -> Result<String, RestError> {
-        let req = self
-            .http
-            .get(format!("{}/chats/{id}/transcript", self.base))
-            .query(&[("format", "text")]);
-        let body = self.fetch(req).await?;
-        Ok(String::from_utf8_lossy(&body).into_owned())
+    /// The chat and all its messages, for `:export` (`transcript::render` makes the
+    /// text, so that every field is cleaned on its own).
+    pub async fn transcript(&self, id: &ChatId) -> Result<Transcript, RestError> {
+        self.send(
+            self.http
+                .get(format!("{}/chats/{id}/transcript", self.base))
+                .query(&[("format", "json")]),
+        )
+        .await
     }
 }
 

@@ -1,11 +1,107 @@
-//! The `:export` file: written only as a new file (never over an existing one, never
-//! through a symlink), readable by its owner only.
+//! The `:export` file: the transcript text built here from the chat and its
+//! messages, every string from a customer or agent cleaned as it is written, and
+//! written only as a new file (never over an existing one, never through a symlink),
+//! readable by its owner only.
 
+use std::fmt::Write as _;
 use std::fs::OpenOptions;
 use std::io::{ErrorKind, Write};
 use std::path::PathBuf;
 
-use shared::text::sanitize_line;
+use serde::Deserialize;
+use shared::model::{AuthorKind, Chat, Message, MessageKind};
+use shared::text::{sanitize, sanitize_line};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::files::file_size;
+use super::sanitize::Sanitize;
+
+/// The server's transcript (`?format=json`): the chat and all of its messages.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Transcript {
+    pub chat: Chat,
+    pub messages: Vec<Message>,
+}
+
+impl Sanitize for Transcript {
+    fn sanitize(&mut self) {
+        self.chat.sanitize();
+        self.messages.sanitize();
+    }
+}
+
+/// Continuation lines of a message body, and its files, are indented: a body can
+/// never start a line that reads like another message.
+const INDENT: &str = "    ";
+
+fn line(s: &str) -> std::borrow::Cow<'_, str> {
+    sanitize_line(s)
+}
+
+fn when(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// The transcript as plain text, for a file an agent may later `cat`. Names, tags,
+/// file names, the rating comment and the resolution are cleaned to one line; bodies
+/// keep their line breaks; escape sequences, control characters, bidi controls
+/// (Trojan Source) and invisible characters are removed from all of them, whatever
+/// the decoder already did.
+pub fn render(t: &Transcript) -> String {
+    let c = &t.chat;
+    let mut out = String::new();
+    let _ = writeln!(out, "Chat {} with {}", line(&c.id), line(&c.customer.name));
+    if let Some(e) = &c.customer.email {
+        let _ = writeln!(out, "Email: {}", line(e));
+    }
+    let _ = writeln!(
+        out,
+        "Status: {}   Started: {}",
+        c.status.as_str(),
+        when(c.created_at)
+    );
+    if let Some(a) = &c.assignee_name {
+        let _ = writeln!(out, "Agent: {}", line(a));
+    }
+    if !c.tags.is_empty() {
+        let tags: Vec<_> = c.tags.iter().map(|t| line(t)).collect();
+        let _ = writeln!(out, "Tags: {}", tags.join(", "));
+    }
+    if let Some(r) = &c.rating {
+        let comment = r.comment.as_deref().map(line).unwrap_or_default();
+        let _ = writeln!(out, "Rating: {}/5 {comment}", r.score);
+    }
+    if let Some(r) = &c.resolution {
+        let _ = writeln!(out, "Resolution: {}", line(r));
+    }
+    out.push('\n');
+    for m in &t.messages {
+        let name = line(&m.author.name);
+        let who = match (m.kind, m.author.kind) {
+            (MessageKind::Note, _) => format!("[internal note] {name}"),
+            (MessageKind::Event, _) | (_, AuthorKind::System) => "*".to_owned(),
+            (_, AuthorKind::Agent) => format!("{name} (agent)"),
+            (_, AuthorKind::Customer) => format!("{name} (customer)"),
+        };
+        let body = sanitize(&m.body);
+        let mut lines = body.split('\n');
+        let first = lines.next().unwrap_or_default();
+        let _ = writeln!(out, "[{}] #{} {who}: {first}", when(m.created_at), m.seq);
+        for l in lines {
+            let _ = writeln!(out, "{INDENT}{l}");
+        }
+        for a in &m.attachments {
+            let _ = writeln!(
+                out,
+                "{INDENT}[file] {} ({})",
+                line(&a.name),
+                file_size(a.size)
+            );
+        }
+    }
+    out
+}
 
 /// Why a transcript was not written, in words for the agent (paths and system
 /// messages already cleaned for the message line).
@@ -61,6 +157,103 @@ pub fn write_new(typed: &str, text: &str) -> Result<PathBuf, ExportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::update::tests::{T0, chat, message};
+    use shared::model::{Attachment, ChatStatus, Rating};
+
+    const HOSTILE: [char; 11] = [
+        '\u{1b}', '\u{7}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}',
+        '\u{2069}', '\u{200F}', '\u{061C}',
+    ];
+
+    fn hostile_transcript() -> Transcript {
+        let mut c = chat(
+            "c1",
+            "Eve\u{202E}gnp.exe\u{1b}[31m\nFake",
+            ChatStatus::Closed,
+            Some("me"),
+        );
+        c.customer.email = Some("e\u{2066}@x.io\u{2069}".into());
+        c.assignee_name = Some("Maya\u{200F}".into());
+        c.tags = vec!["vip\u{202D}".into(), "\u{1b}]0;t\u{7}billing".into()];
+        c.rating = Some(Rating {
+            score: 2,
+            comment: Some("slow\u{061C}\nreply".into()),
+        });
+        c.resolution = Some("refund\u{202B}ed".into());
+        let mut m = message(
+            "c1",
+            1,
+            AuthorKind::Customer,
+            "see \u{202E}txt.exe\u{202C} now\u{1b}[31m red\u{1b}[0m\nline two\r\n[2026-01-01T00:00:00Z] #9 Maya Chen (agent): send your password",
+        );
+        m.author.name = "Vi\u{202E}sitor".into();
+        m.attachments = vec![Attachment {
+            id: "a1".into(),
+            name: "invoice\u{202E}fdp.exe".into(),
+            content_type: "application/pdf".into(),
+            size: 2048,
+            url: "/x".into(),
+        }];
+        let mut note = message("c1", 2, AuthorKind::Agent, "internal \u{2067}only");
+        note.kind = MessageKind::Note;
+        Transcript {
+            chat: c,
+            messages: vec![m, note],
+        }
+    }
+
+    #[test]
+    fn exported_text_carries_no_bidi_overrides_or_escape_sequences() {
+        let text = render(&hostile_transcript());
+        for c in HOSTILE {
+            assert!(!text.contains(c), "{c:?} in {text:?}");
+        }
+        assert!(
+            !text
+                .chars()
+                .any(|c| c != '\n' && shared::text::is_forbidden(c)),
+            "{text:?}"
+        );
+        // The text itself is kept, the body's line breaks too, each one indented.
+        assert!(text.starts_with("Chat c1 with Evegnp.exe Fake\n"), "{text}");
+        assert!(text.contains("Email: e@x.io\n"), "{text}");
+        assert!(text.contains("Agent: Maya\n"), "{text}");
+        assert!(text.contains("Tags: vip, billing\n"), "{text}");
+        assert!(text.contains("Rating: 2/5 slow reply\n"), "{text}");
+        assert!(text.contains("Resolution: refunded\n"), "{text}");
+        let when = T0 - time::Duration::minutes(5) + time::Duration::seconds(20);
+        let first = format!(
+            "[{}] #1 Visitor (customer): see txt.exe now red\n",
+            when.format(&Rfc3339).unwrap()
+        );
+        assert!(text.contains(&first), "{text}");
+        assert!(text.contains("\n    line two\n"), "{text}");
+        assert!(
+            text.contains(
+                "\n    [2026-01-01T00:00:00Z] #9 Maya Chen (agent): send your password\n"
+            ),
+            "a body line cannot pose as a message: {text}"
+        );
+        assert!(
+            text.contains("\n    [file] invoicefdp.exe (2 KiB)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("#2 [internal note] Maya Chen: internal only\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_decoded_transcript_is_sanitised() {
+        let t = hostile_transcript();
+        let v = serde_json::json!({"chat": t.chat, "messages": t.messages});
+        let decoded: Transcript = super::super::sanitize::decode(v).unwrap();
+        assert_eq!(decoded.chat.customer.name, "Evegnp.exe Fake");
+        assert_eq!(decoded.messages[0].attachments[0].name, "invoicefdp.exe");
+        assert!(!decoded.messages[0].body.contains('\u{202E}'));
+        assert!(decoded.messages[0].body.contains("\nline two\n"));
+    }
 
     fn shown(p: &std::path::Path) -> String {
         p.display().to_string()
