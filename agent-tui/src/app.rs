@@ -123,15 +123,25 @@ fn write_raw(s: &str) {
     let _ = out.flush();
 }
 
-/// OSC 9 desktop notification. The text is already sanitised; `;` and the
-/// terminator cannot appear in it.
+/// What every desktop notification starts with. ConEmu and Windows Terminal read
+/// `ESC ]9;<digits>;…` as a sub-command (progress bar, working directory, …), so
+/// text that starts with customer input (`"{name} wrote"`) must never come directly
+/// after the introducer.
+const NOTIFY_PREFIX: &str = "Agent Panel: ";
+
+/// At most this many characters of title and body are shown after the prefix.
+const NOTIFY_MAX: usize = 200;
+
+/// OSC 9 desktop notification: the fixed prefix, then title and body on one line
+/// without escape sequences, control characters (ESC, BEL, ST), bidi controls or
+/// invisible characters, so nothing in them can end or extend the sequence.
 fn osc9(title: &str, body: &str) -> String {
-    let text: String = format!("{title}: {body}")
+    let text: String = shared::text::sanitize_line(&format!("{title}: {body}"))
         .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
+        .filter(|&c| !c.is_control() && !shared::text::is_forbidden(c))
+        .take(NOTIFY_MAX)
         .collect();
-    format!("\x1b]9;{text}\x07")
+    format!("\x1b]9;{NOTIFY_PREFIX}{text}\x07")
 }
 
 /// OSC 52: puts `text` on the system clipboard (works over SSH in most terminals).
@@ -314,5 +324,86 @@ mod tests {
         assert_eq!(base64(b"foo"), "Zm9v");
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(osc52("hi"), "\x1b]52;c;aGk=\x07");
+    }
+
+    /// A customer named like an OSC 9 sub-command (`4;3;50` sets a progress bar in
+    /// Windows Terminal, `9;C:\x` changes ConEmu's directory) or carrying its own
+    /// escape sequence, writing to one of the agent's chats while the terminal is
+    /// unfocused: the notification the console writes starts with the fixed prefix
+    /// and holds exactly one ESC and one BEL, its own.
+    #[test]
+    fn osc9_never_lets_customer_text_follow_the_introducer() {
+        use crate::update::tests::{message, signed_in};
+        use shared::events::{MessageEvent, ServerEvent};
+        use shared::model::{AuthorKind, ChatStatus};
+
+        for name in ["4;3;50", "9;C:\\x", ";", "\x1b]0;evil\x07"] {
+            let mut s = signed_in();
+            let mut c = crate::update::tests::chat("c1", name, ChatStatus::Active, Some("me"));
+            c.last_seq = 1;
+            update::update(
+                &mut s,
+                Msg::Net(crate::msg::NetEvent::Chats(
+                    crate::msg::ChatReply::ListLoaded {
+                        status: ChatStatus::Active,
+                        chats: vec![c],
+                    },
+                )),
+            );
+            let fx = update::update(
+                &mut s,
+                Msg::Net(crate::msg::NetEvent::Push(ServerEvent::MessageNew(
+                    MessageEvent {
+                        event_id: 1,
+                        message: message(
+                            "c1",
+                            2,
+                            AuthorKind::Customer,
+                            "hello\x07\x1b]9;4;3;50\x07",
+                        ),
+                    },
+                ))),
+            );
+            let (title, body) = fx
+                .iter()
+                .find_map(|e| match e {
+                    Effect::Notify { title, body } => Some((title.clone(), body.clone())),
+                    _ => None,
+                })
+                .unwrap_or_else(|| panic!("no notification for {name:?}: {fx:?}"));
+            let out = osc9(&title, &body);
+            assert!(
+                out.starts_with("\x1b]9;Agent Panel: "),
+                "{name:?} -> {out:?}"
+            );
+            assert!(out.ends_with('\x07'), "{out:?}");
+            assert_eq!(out.matches('\x1b').count(), 1, "{out:?}");
+            assert_eq!(out.matches('\x07').count(), 1, "{out:?}");
+            let inner = &out["\x1b]9;".len()..out.len() - 1];
+            assert!(
+                !inner
+                    .chars()
+                    .any(|c| c.is_control() || shared::text::is_forbidden(c)),
+                "{out:?}"
+            );
+            assert!(inner.contains("wrote"), "{out:?}");
+        }
+    }
+
+    #[test]
+    fn osc9_is_one_short_line_without_controls_or_bidi() {
+        let out = osc9(
+            "New chat\nwaiting",
+            &format!("Ev\u{202E}e\u{9c}\t{}", "x".repeat(500)),
+        );
+        assert!(
+            out.starts_with("\x1b]9;Agent Panel: New chat waiting: Eve x"),
+            "{out:?}"
+        );
+        assert!(!out.contains('\u{202E}') && !out.contains('\u{9c}') && !out.contains('\n'));
+        assert_eq!(
+            out.chars().count(),
+            "\x1b]9;".len() + NOTIFY_PREFIX.len() + NOTIFY_MAX + 1
+        );
     }
 }

@@ -4,6 +4,7 @@
 use shared::model::{Attachment, ChatId};
 
 use super::rest::Rest;
+use super::sanitize::clean_error;
 use super::session::SessionReply;
 use super::{Worker, files, rest_failed};
 use crate::msg::{Msg, NetEvent};
@@ -90,11 +91,11 @@ impl Worker {
                             .into(),
                             Ok(Err(e)) => NetEvent::Failed {
                                 what: format!("saving {}", attachment.name),
-                                error: e.to_string(),
+                                error: clean_error(&e.to_string()),
                             },
                             Err(e) => NetEvent::Failed {
                                 what: format!("saving {}", attachment.name),
-                                error: e.to_string(),
+                                error: clean_error(&e.to_string()),
                             },
                         }
                     }
@@ -118,8 +119,8 @@ async fn upload(rest: Rest, chat_id: String, path: String) -> NetEvent {
     };
     let file = match tokio::task::spawn_blocking(move || files::read_for_upload(&typed)).await {
         Ok(Ok(f)) => f,
-        Ok(Err(e)) => return failed(e.to_string()),
-        Err(e) => return failed(e.to_string()),
+        Ok(Err(e)) => return failed(clean_error(&e.to_string())),
+        Err(e) => return failed(clean_error(&e.to_string())),
     };
     match rest.upload(&file.name, file.content_type, file.bytes).await {
         Ok(attachment) => AttachmentReply::Uploaded {

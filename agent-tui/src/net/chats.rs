@@ -1,13 +1,12 @@
 //! Chat commands (lists, history, sending, read marks, typing, claim, transfer,
 //! close, reopen, tags, export) and their results, and how the worker runs them.
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 use shared::events as ev;
 use shared::model::{Chat, ChatId, ChatStatus, Message, Seq};
+use shared::text::sanitize_line;
 
-use super::{Worker, ack_result, rest_failed};
+use super::{Worker, ack_result, rest_failed, transcript};
 use crate::msg::{NetEvent, SendError};
 use crate::state::OutboxItem;
 
@@ -234,31 +233,25 @@ impl Worker {
                 json!({"chat_id": chat_id, "add": add, "remove": remove}),
             ),
             ChatCmd::Export { chat_id, path } => self.rest_task(move |r| async move {
-                match r.transcript(&chat_id).await {
-                    Ok(text) => match write_export(&path, &text) {
-                        Ok(p) => ChatReply::Exported {
-                            path: p.display().to_string(),
-                        }
-                        .into(),
-                        Err(e) => NetEvent::Failed {
-                            what: "export".into(),
-                            error: e.to_string(),
-                        },
-                    },
-                    Err(e) => rest_failed("export", e),
+                let text = match r.transcript(&chat_id).await {
+                    Ok(t) => transcript::render(&t),
+                    Err(e) => return rest_failed("export", e),
+                };
+                let failed = |error: String| NetEvent::Failed {
+                    what: "export".into(),
+                    error,
+                };
+                match tokio::task::spawn_blocking(move || transcript::write_new(&path, &text))
+                    .await
+                {
+                    Ok(Ok(p)) => ChatReply::Exported {
+                        path: sanitize_line(&p.display().to_string()).into_owned(),
+                    }
+                    .into(),
+                    Ok(Err(e)) => failed(e.to_string()),
+                    Err(e) => failed(sanitize_line(&e.to_string()).into_owned()),
                 }
             }),
         }
     }
-}
-
-fn write_export(path: &str, text: &str) -> std::io::Result<PathBuf> {
-    let p = PathBuf::from(path);
-    let p = if p.is_absolute() {
-        p
-    } else {
-        std::env::current_dir()?.join(p)
-    };
-    std::fs::write(&p, text)?;
-    Ok(p)
 }

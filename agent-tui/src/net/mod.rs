@@ -11,6 +11,7 @@ pub mod rest;
 pub mod sanitize;
 pub mod session;
 pub mod socket;
+pub mod transcript;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -21,7 +22,7 @@ use tokio::sync::mpsc;
 use crate::effect::NetCmd;
 use crate::msg::{ConnEvent, Msg, NetEvent, SendError};
 use rest::{Rest, RestError};
-use sanitize::{Sanitize, decode};
+use sanitize::{Sanitize, clean_error, decode};
 use socket::{EmitError, Socket, SocketEvent};
 
 /// The handle `app` uses to give the worker commands.
@@ -113,9 +114,9 @@ pub fn push_event(event: &str, data: Value) -> Option<NetEvent> {
 pub fn ack_result<T: DeserializeOwned + Sanitize>(
     r: Result<Value, EmitError>,
 ) -> Result<T, SendError> {
-    let v = r.map_err(|e| SendError::Transient(e.to_string()))?;
+    let v = r.map_err(|e| SendError::Transient(clean_error(&e.to_string())))?;
     let ack: Ack<Value> = serde_json::from_value(v)
-        .map_err(|e| SendError::Transient(format!("unexpected answer: {e}")))?;
+        .map_err(|e| SendError::Transient(clean_error(&format!("unexpected answer: {e}"))))?;
     match ack.into_result() {
         Ok(data) => decode(data).map_err(SendError::Transient),
         Err(mut e) => {
@@ -189,7 +190,7 @@ impl Worker {
 
 fn send_error_text(e: &SendError) -> String {
     match e {
-        SendError::Refused(ApiError { message, .. }) => message.clone(),
-        SendError::Transient(t) => t.clone(),
+        SendError::Refused(ApiError { message, .. }) => clean_error(message),
+        SendError::Transient(t) => clean_error(t),
     }
 }

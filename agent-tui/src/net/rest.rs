@@ -12,7 +12,8 @@ use shared::model::{
 };
 use shared::{ApiError, ErrorBody, ErrorCode};
 
-use super::sanitize::{LoginAnswer, Sanitize, decode};
+use super::sanitize::{LoginAnswer, Sanitize, clean_error, decode};
+use super::transcript::Transcript;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RestError {
@@ -28,11 +29,11 @@ impl RestError {
     pub fn is_unauthorized(&self) -> bool {
         matches!(self, RestError::Api(e) if e.code == ErrorCode::Unauthorized)
     }
-    /// Words for the agent.
+    /// Words for the agent, cleaned whatever built the error.
     pub fn message(&self) -> String {
         match self {
-            RestError::Api(e) => e.message.clone(),
-            other => other.to_string(),
+            RestError::Api(e) => clean_error(&e.message),
+            other => clean_error(&other.to_string()),
         }
     }
 }
@@ -58,7 +59,7 @@ impl Rest {
             .timeout(Duration::from_secs(20))
             .user_agent(concat!("agent-tui/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| RestError::Transport(e.to_string()))?;
+            .map_err(|e| RestError::Transport(clean_error(&e.to_string())))?;
         Ok(Rest {
             http,
             base: format!("{}/api/v1", server.trim_end_matches('/')),
@@ -102,7 +103,7 @@ impl Rest {
 
     async fn send_raw(&self, req: reqwest::RequestBuilder) -> Result<Value, RestError> {
         let body = self.fetch(req).await?;
-        serde_json::from_slice(&body).map_err(|e| RestError::Decode(e.to_string()))
+        serde_json::from_slice(&body).map_err(|e| RestError::Decode(clean_error(&e.to_string())))
     }
 
     pub async fn login(
@@ -284,14 +285,15 @@ impl Rest {
         Ok(self.fetch(req).await?.to_vec())
     }
 
-    /// The plain-text transcript (written to a file, never drawn).
-    pub async fn transcript(&self, id: &ChatId) -> Result<String, RestError> {
-        let req = self
-            .http
-            .get(format!("{}/chats/{id}/transcript", self.base))
-            .query(&[("format", "text")]);
-        let body = self.fetch(req).await?;
-        Ok(String::from_utf8_lossy(&body).into_owned())
+    /// The chat and all its messages, for `:export` (`transcript::render` makes the
+    /// text, so that every field is cleaned on its own).
+    pub async fn transcript(&self, id: &ChatId) -> Result<Transcript, RestError> {
+        self.send(
+            self.http
+                .get(format!("{}/chats/{id}/transcript", self.base))
+                .query(&[("format", "json")]),
+        )
+        .await
     }
 }
 

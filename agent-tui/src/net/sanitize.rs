@@ -45,9 +45,26 @@ fn opt_text(s: &mut Option<String>) {
     }
 }
 
+/// Error text longer than this is cut: a decoder may quote a whole hostile value.
+const MAX_ERROR_CHARS: usize = 300;
+
+/// An error string for the agent: serde, socket and system errors can quote what a
+/// server or customer sent, so it is cleaned to one line and kept short.
+pub fn clean_error(s: &str) -> String {
+    let clean = sanitize_line(s);
+    if clean.chars().count() <= MAX_ERROR_CHARS {
+        return clean.into_owned();
+    }
+    let mut out: String = clean.chars().take(MAX_ERROR_CHARS - 1).collect();
+    out.push('…');
+    out
+}
+
 /// Decodes a payload and sanitises it: the only way server data enters the console.
+/// A refusal names what serde saw, cleaned.
 pub fn decode<T: DeserializeOwned + Sanitize>(v: Value) -> Result<T, String> {
-    let mut t: T = serde_json::from_value(v).map_err(|e| format!("unexpected data: {e}"))?;
+    let mut t: T =
+        serde_json::from_value(v).map_err(|e| clean_error(&format!("unexpected data: {e}")))?;
     t.sanitize();
     Ok(t)
 }

@@ -100,9 +100,16 @@ pub(crate) fn load_all(state: &State, fx: &mut Vec<Effect>) {
     fx.push(DirectoryCmd::LoadDepartments.into());
 }
 
+/// Text for the message line, the login form or a failed message: error strings
+/// quote servers, decoders and the system, so everything shown is one line with no
+/// escape sequence, control, bidi or invisible character, whatever the source did.
+pub(crate) fn shown(text: &str) -> String {
+    shared::text::sanitize_line(text).into_owned()
+}
+
 pub(crate) fn flash(state: &mut State, level: FlashLevel, text: impl Into<String>) {
     state.flash = Some(Flash {
-        text: text.into(),
+        text: shown(&text.into()),
         level,
         at: state.now,
     });

@@ -4,7 +4,7 @@
 use shared::events::SyncAck;
 use time::Duration;
 
-use super::{flash, load_all, net};
+use super::{flash, load_all, net, shown};
 use crate::effect::{Effect, SessionCmd};
 use crate::msg::{ConnEvent, SessionReply};
 use crate::state::{ConnState, FlashLevel, LoginField, Mode, State, ViewId};
@@ -43,7 +43,7 @@ pub(super) fn on_reply(state: &mut State, r: SessionReply, fx: &mut Vec<Effect>)
         }
         SessionReply::LoginFailed(msg) => {
             state.login.busy = false;
-            state.login.error = Some(msg);
+            state.login.error = Some(shown(&msg));
             state.flash = None;
         }
         SessionReply::Expired => session_over(state, "the server ended the session", fx),
@@ -75,7 +75,7 @@ pub(super) fn on_conn(state: &mut State, c: ConnEvent, fx: &mut Vec<Effect>) {
             retry_in_ms,
         } => {
             state.conn.state = ConnState::Offline {
-                reason,
+                reason: shown(&reason),
                 retry_at: retry_in_ms.map(|ms| state.now + Duration::milliseconds(ms as i64)),
             };
             state.conn.rtt_ms = None;
@@ -89,10 +89,11 @@ pub(super) fn on_conn(state: &mut State, c: ConnEvent, fx: &mut Vec<Effect>) {
 }
 
 fn session_over(state: &mut State, why: &str, fx: &mut Vec<Effect>) {
+    let why = shown(why);
     for v in views::all() {
         v.on_session(state, SessionChange::SignedOut, fx);
     }
-    state.conn.state = ConnState::AuthFailed(why.to_owned());
+    state.conn.state = ConnState::AuthFailed(why.clone());
     state.conn.rtt_ms = None;
     if let Some(s) = state.session.take() {
         state.login.email = s.agent.email;

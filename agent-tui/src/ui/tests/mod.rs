@@ -17,6 +17,7 @@ use crate::state::{ConnState, Mode, OutboxItem, OutboxStatus, Pane, State, Theme
 use crate::update::tests::{T0, chat, message, press, signed_in, type_text};
 use crate::update::update;
 
+mod errors;
 mod notifications;
 
 fn draw(s: &State, w: u16, h: u16) -> Terminal<TestBackend> {

@@ -9,7 +9,7 @@ use super::compose::{mark_read, open_chat, save_outbox};
 use crate::effect::{ChatCmd, Effect};
 use crate::msg::{ChatOp, ChatReply, SendError};
 use crate::state::{ChatEntry, FlashLevel, History, OutboxStatus, Pane, State};
-use crate::update::{CUSTOMER_TYPING_TTL, flash};
+use crate::update::{CUSTOMER_TYPING_TTL, flash, shown};
 
 pub(crate) fn on_reply(state: &mut State, r: ChatReply, fx: &mut Vec<Effect>) {
     match r {
@@ -86,7 +86,7 @@ pub(crate) fn on_reply(state: &mut State, r: ChatReply, fx: &mut Vec<Effect>) {
             match error {
                 SendError::Refused(e) => {
                     item.status = OutboxStatus::Failed {
-                        reason: e.message.clone(),
+                        reason: shown(&e.message),
                     };
                     flash(state, FlashLevel::Error, format!("Not sent: {}", e.message));
                     save_outbox(state, fx);
