@@ -1,20 +1,15 @@
 //! `/chats` and `/customers`: the queue, one chat, its history and transcript, and the
 //! customer profile — each only for agents allowed to see it.
 
-use std::fmt::Write as _;
-
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 use shared::ApiError;
 use shared::limits::{DEFAULT_MESSAGE_LIMIT, MAX_MESSAGE_LIMIT, MAX_SEARCH_CHARS, validate_page};
-use shared::model::{
-    AuthorKind, Chat, ChatStatus, CustomerProfile, Items, Message, MessageKind, Page,
-};
+use shared::model::{Chat, ChatStatus, CustomerProfile, Items, Message, Page};
 
 use super::AuthAgent;
 use crate::AppState;
@@ -172,95 +167,21 @@ pub(crate) struct TranscriptQuery {
 }
 
 /// Every message of a chat, oldest first.
-pub(crate) async fn all_messages(
-    state: &AppState,
-    chat_id: &str,
-    include_notes: bool,
-) -> Result<Vec<Message>, ApiError> {
-    let mut all: Vec<Message> = Vec::new();
-    let mut before = None;
-    loop {
-        let page = state
-            .store
-            .messages(chat_id, before, MAX_MESSAGE_LIMIT, include_notes)
-            .await?;
-        let Some(first) = page.first() else { break };
-        before = Some(first.seq);
-        let done = page.len() < MAX_MESSAGE_LIMIT as usize;
-        let mut page = page;
-        page.append(&mut all);
-        all = page;
-        if done {
-            break;
-        }
-    }
-    Ok(all)
-}
-
-pub(crate) fn render_transcript(
-    chat: &Chat,
-    messages: &[Message],
-    format: Option<&str>,
-) -> Result<Response, ApiError> {
-    match format.unwrap_or("text") {
-        "json" => Ok(Json(serde_json::json!({"chat": chat, "messages": messages})).into_response()),
-        "text" => {
-            let mut out = String::new();
-            let fmt = time::format_description::well_known::Rfc3339;
-            let _ = writeln!(out, "Chat {} with {}", chat.id, chat.customer.name);
-            if let Some(e) = &chat.customer.email {
-                let _ = writeln!(out, "Email: {e}");
-            }
-            let _ = writeln!(
-                out,
-                "Status: {}   Started: {}",
-                chat.status.as_str(),
-                chat.created_at.format(&fmt).unwrap_or_default()
-            );
-            if let Some(r) = &chat.rating {
-                let _ = writeln!(
-                    out,
-                    "Rating: {}/5 {}",
-                    r.score,
-                    r.comment.clone().unwrap_or_default()
-                );
-            }
-            let _ = writeln!(out);
-            for m in messages {
-                let when = m.created_at.format(&fmt).unwrap_or_default();
-                let who = match (m.kind, m.author.kind) {
-                    (MessageKind::Note, _) => format!("[internal note] {}", m.author.name),
-                    (MessageKind::Event, _) | (_, AuthorKind::System) => "*".to_owned(),
-                    (_, AuthorKind::Agent) => format!("{} (agent)", m.author.name),
-                    (_, AuthorKind::Customer) => format!("{} (customer)", m.author.name),
-                };
-                let _ = writeln!(out, "[{when}] #{} {who}: {}", m.seq, m.body);
-            }
-            let filename = format!("attachment; filename=\"chat-{}.txt\"", chat.id);
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
-                    (header::CONTENT_DISPOSITION, filename),
-                ],
-                out,
-            )
-                .into_response())
-        }
-        other => Err(ApiError::invalid(format!(
-            "unknown format {other:?}: expected text or json"
-        ))),
-    }
-}
-
 async fn transcript(
     State(state): State<AppState>,
     auth: AuthAgent,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<TranscriptQuery>,
 ) -> ApiResult<Response> {
+    let format = super::transcript::Format::parse(q.format.as_deref())?;
     let chat = visible_chat(&state, &auth, &id).await?;
-    let messages = all_messages(&state, &id, true).await?;
-    Ok(render_transcript(&chat, &messages, q.format.as_deref())?)
+    Ok(super::transcript::response(
+        state,
+        chat.clone(),
+        chat.last_seq,
+        super::transcript::Reader::Agent,
+        format,
+    ))
 }
 
 async fn customer(

@@ -5,6 +5,7 @@ mod auth;
 mod canned;
 mod chats;
 mod directory;
+mod transcript;
 mod visitor;
 pub mod widget;
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use shared::ApiError;
 use shared::model::{Items, Message};
 
-use super::chats::{MessagesQuery, all_messages, message_limit, render_transcript};
+use super::chats::{MessagesQuery, message_limit};
 use crate::AppState;
 use crate::error::{ApiQuery, ApiResult};
 use crate::store::customer_view;
@@ -78,16 +78,18 @@ async fn transcript(
     ApiQuery(q): ApiQuery<VisitorQuery>,
 ) -> ApiResult<Response> {
     let cid = customer_id(&state, &headers).await?;
+    let format = super::transcript::Format::parse(q.format.as_deref())?;
     let chat = state
         .store
         .customer_chat_any(&cid, q.chat_id.as_deref())
         .await?;
-    let messages = all_messages(&state, &chat.id, false).await?;
-    Ok(render_transcript(
-        &customer_view(&chat),
-        &messages,
-        q.format.as_deref(),
-    )?)
+    Ok(super::transcript::response(
+        state,
+        customer_view(&chat),
+        chat.last_seq,
+        super::transcript::Reader::Visitor,
+        format,
+    ))
 }
 
 /// The visitor behind `X-Visitor-Token`, resolved from the request's head: an upload
