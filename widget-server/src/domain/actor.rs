@@ -56,6 +56,13 @@ impl Actor {
         status == ChatStatus::Active && (assignee == Some(self.id.as_str()) || self.oversees_all())
     }
 
+    /// May this agent transfer or close a chat held by `assignee` (`None`: nobody
+    /// holds it)? A waiting chat is open to anyone who may see it; a claimed one is
+    /// its assignee's, and only a supervisor or an admin takes it from them.
+    pub fn may_hand_off(&self, assignee: Option<&str>) -> bool {
+        self.oversees_all() || assignee.is_none_or(|a| a == self.id)
+    }
+
     /// Team canned responses are curated by supervisors and admins.
     pub fn can_manage_team_canned(&self) -> bool {
         self.oversees_all()
@@ -130,6 +137,17 @@ mod tests {
         assert!(!a.can_reply(ChatStatus::Waiting, None));
         assert!(actor(Role::Supervisor, &[]).can_reply(ChatStatus::Active, Some("b")));
         assert!(!actor(Role::Admin, &[]).can_reply(ChatStatus::Closed, Some("b")));
+    }
+
+    #[test]
+    fn a_claimed_chat_changes_hands_only_by_its_assignee_or_a_supervisor() {
+        let a = actor(Role::Agent, &["sales"]);
+        assert!(a.may_hand_off(None), "a waiting chat is anyone's");
+        assert!(a.may_hand_off(Some("a1")), "one's own chat");
+        assert!(!a.may_hand_off(Some("bob")), "a colleague's chat");
+        for role in [Role::Supervisor, Role::Admin] {
+            assert!(actor(role, &[]).may_hand_off(Some("bob")));
+        }
     }
 
     #[test]

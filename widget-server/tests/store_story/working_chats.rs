@@ -289,6 +289,51 @@ pub(crate) async fn transfers(store: &dyn Store, team: &Team, chat: &str) {
         ("Chat with Vera Visitor", Some(chat))
     );
 
+    // Bob holds it now: a colleague of the department can neither take it, pass it
+    // on nor close it, and the refusal changes nothing.
+    let held = store.latest_event_id().await.unwrap();
+    let only = "only the assignee (Bob Agent), a supervisor or an admin may";
+    let take_over = format!("{only} transfer this chat");
+    for (to_agent, to_department) in [
+        (Some(alice.id.as_str()), None),
+        (Some(team.sam.id.as_str()), None),
+        (None, Some(team.support.id.as_str())),
+    ] {
+        refused(
+            store
+                .transfer(alice, chat, to_agent, to_department, Some("mine now"))
+                .await,
+            Forbidden,
+            &take_over,
+        );
+    }
+    refused(
+        store.close(alice, chat, Some("done")).await,
+        Forbidden,
+        &format!("{only} close this chat"),
+    );
+    assert_eq!(
+        store.latest_event_id().await.unwrap(),
+        held,
+        "nothing changed"
+    );
+    let still = store.chat(chat).await.unwrap().unwrap();
+    assert_eq!(
+        (still.status, still.assignee_id.as_deref()),
+        (ChatStatus::Active, Some(bob.id.as_str()))
+    );
+    // A supervisor or an admin may move it whoever holds it.
+    let to_alice = store
+        .transfer(&team.sam, chat, Some(&alice.id), None, None)
+        .await
+        .unwrap();
+    assert_eq!(to_alice.assignee_id.as_deref(), Some(alice.id.as_str()));
+    let back = store
+        .transfer(&team.ada, chat, Some(&bob.id), None, None)
+        .await
+        .unwrap();
+    assert_eq!(back.assignee_id.as_deref(), Some(bob.id.as_str()));
+
     refused(
         store.transfer(bob, chat, Some(&bob.id), None, None).await,
         Invalid,

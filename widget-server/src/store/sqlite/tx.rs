@@ -60,6 +60,14 @@ impl Tx<'_> {
         core.ok_or_else(|| ApiError::not_found(format!("no chat {id:?}")).into())
     }
 
+    /// The name of the agent holding the chat, if someone does.
+    pub(super) fn assignee_name(&self, core: &ChatCore) -> WResult<Option<String>> {
+        match &core.assignee_id {
+            Some(id) => self.opt_one("SELECT name FROM agents WHERE id = ?", [id]),
+            None => Ok(None),
+        }
+    }
+
     /// The chat's write-relevant state, from the cache when it is there.
     pub(super) fn core(&mut self, id: &str) -> WResult<ChatCore> {
         if let Some(c) = self.cache.chats.get(id) {
