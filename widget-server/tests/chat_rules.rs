@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestServer, about_chat, agent_say};
+use common::{TestServer, about_chat, agent_say, new_id};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,4 +97,111 @@ async fn a_colleague_cannot_take_over_a_claimed_chat() {
     assert_eq!(closed["status"], "closed");
     // A note is still the way for a colleague to weigh in on Bob's chat.
     agent_say(&alice, &waiting_id, "He called yesterday too", "note").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_client_msg_id_returns_only_the_authors_own_message() {
+    const NOTE: &str = "internal: this customer is on the fraud watch list";
+    let server = TestServer::start().await;
+    let (alice_token, alice) = server.agent_as("alice@example.com").await;
+    let (_, bob) = server.agent_as("bob@example.com").await;
+    let visitor = server.visitor_with_chat("Where is my refund?", None).await;
+    let chat_id = visitor.chat_id().to_owned();
+    alice.ok("chat:claim", json!({"chat_id": chat_id})).await;
+    let (note_id, reply_id) = (new_id(), new_id());
+    let note = alice
+        .ok(
+            "message:send",
+            json!({"chat_id": chat_id, "client_msg_id": note_id, "body": NOTE, "kind": "note"}),
+        )
+        .await;
+    let reply = alice
+        .ok(
+            "message:send",
+            json!({"chat_id": chat_id, "client_msg_id": reply_id, "body": "Checking now"}),
+        )
+        .await;
+    let mine_id = new_id();
+    let mine = visitor
+        .sock
+        .ok(
+            "message:send",
+            json!({"client_msg_id": mine_id, "body": "Thank you"}),
+        )
+        .await;
+    let before = server.rest.messages(&alice_token, &chat_id).await;
+
+    // The visitor reusing the note's id (or the reply's) learns nothing of it.
+    let taken = "client_msg_id is already used by another message; use a new one";
+    for (event, req) in [
+        (
+            "message:send",
+            json!({"client_msg_id": note_id, "body": "what did they write?"}),
+        ),
+        (
+            "message:send",
+            json!({"client_msg_id": note_id, "body": "hi", "chat_id": chat_id}),
+        ),
+        (
+            "message:send",
+            json!({"client_msg_id": reply_id, "body": "hi"}),
+        ),
+        (
+            "chat:start",
+            json!({"client_msg_id": note_id, "body": "hello again"}),
+        ),
+    ] {
+        let e = visitor.sock.call(event, req.clone()).await.unwrap_err();
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("conflict", taken),
+            "{event} {req}"
+        );
+        assert!(!e.message.contains("fraud"));
+    }
+    // Nor does a colleague get Alice's note, or Alice the visitor's message.
+    for (sock, id, kind) in [
+        (&bob, &note_id, "note"),
+        (&bob, &note_id, "text"),
+        (&alice, &mine_id, "text"),
+    ] {
+        let e = sock
+            .call(
+                "message:send",
+                json!({"chat_id": chat_id, "client_msg_id": id, "body": "mine", "kind": kind}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!((e.code.as_str(), e.message.as_str()), ("conflict", taken));
+    }
+    assert_eq!(server.rest.messages(&alice_token, &chat_id).await, before);
+    visitor
+        .sock
+        .expect_none("message:new", |v| v.to_string().contains("fraud"))
+        .await;
+
+    // Each author's own retry still answers their original message.
+    let again = alice
+        .ok(
+            "message:send",
+            json!({"chat_id": chat_id, "client_msg_id": note_id, "body": "edited", "kind": "note"}),
+        )
+        .await;
+    assert_eq!(again, note);
+    let again = alice
+        .ok(
+            "message:send",
+            json!({"chat_id": chat_id, "client_msg_id": reply_id, "body": "edited"}),
+        )
+        .await;
+    assert_eq!(again, reply);
+    let again = visitor
+        .sock
+        .ok(
+            "message:send",
+            json!({"client_msg_id": mine_id, "body": "Thank you!!"}),
+        )
+        .await;
+    assert_eq!(again, mine);
+    assert_eq!(server.rest.messages(&alice_token, &chat_id).await, before);
 }

@@ -3,7 +3,7 @@
 
 use shared::ApiError;
 use shared::limits::MAX_TAGS_PER_CHAT;
-use shared::model::{Agent, ChatStatus, MessageKind, Notification, Seq};
+use shared::model::{Agent, Author, ChatStatus, Message, MessageKind, Notification, Seq};
 
 use super::actor::{Actor, may_take_chat_of};
 
@@ -60,6 +60,20 @@ pub fn customer_send(core: &ChatCore, blocked: bool) -> Result<(), ApiError> {
         ));
     }
     Ok(())
+}
+
+/// A send whose `client_msg_id` the chat already holds (`stored`): the same author's
+/// retry gets the stored message back, the idempotent answer; anyone else is refused
+/// and nothing is stored, since answering would hand them a message that is not theirs
+/// (an agent's internal note, say).
+pub fn resend(stored: Message, author: &Author) -> Result<Message, ApiError> {
+    if stored.author.kind == author.kind && stored.author.id == author.id {
+        Ok(stored)
+    } else {
+        Err(ApiError::conflict(
+            "client_msg_id is already used by another message; use a new one",
+        ))
+    }
 }
 
 /// What a claim does.
@@ -291,7 +305,7 @@ pub fn transfer_notification(actor: &Actor, customer_name: &str, chat_id: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::model::{AgentStatus, Role};
+    use shared::model::{AgentStatus, AuthorKind, Role};
 
     fn ada() -> Actor {
         Actor {
@@ -544,5 +558,53 @@ mod tests {
         assert_eq!(refused.code, shared::ErrorCode::Conflict);
         let refused = check_transferable(&ada(), &closed, Some("Bob")).unwrap_err();
         assert_eq!(refused.code, shared::ErrorCode::Conflict);
+    }
+
+    fn stored(kind: AuthorKind, id: &str) -> Message {
+        Message {
+            id: "m1".into(),
+            chat_id: "c1".into(),
+            seq: 4,
+            client_msg_id: "retry-1".into(),
+            author: Author {
+                kind,
+                id: id.into(),
+                name: "Someone".into(),
+            },
+            kind: MessageKind::Note,
+            body: "internal: the courier lost it".into(),
+            attachments: vec![],
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn author(kind: AuthorKind, id: &str) -> Author {
+        Author {
+            kind,
+            id: id.into(),
+            name: "Whoever".into(),
+        }
+    }
+
+    #[test]
+    fn a_resent_client_msg_id_answers_its_own_author_only() {
+        let note = stored(AuthorKind::Agent, "bob");
+        assert_eq!(
+            resend(note.clone(), &author(AuthorKind::Agent, "bob")),
+            Ok(note.clone())
+        );
+        for other in [
+            author(AuthorKind::Agent, "ada"),
+            author(AuthorKind::Customer, "c1"),
+            // The same id string, but another kind of author.
+            author(AuthorKind::Customer, "bob"),
+        ] {
+            let refused = resend(note.clone(), &other).unwrap_err();
+            assert_eq!(refused.code, shared::ErrorCode::Conflict);
+            assert_eq!(
+                refused.message,
+                "client_msg_id is already used by another message; use a new one"
+            );
+        }
     }
 }

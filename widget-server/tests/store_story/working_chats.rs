@@ -193,6 +193,62 @@ pub(crate) async fn replies_and_notes(
         .await
         .unwrap();
     assert_eq!(resent, note);
+    // The note's client_msg_id answers Bob only: anyone else reusing it is refused,
+    // sees nothing of the note, and stores nothing.
+    let stored = store.latest_event_id().await.unwrap();
+    let taken = "client_msg_id is already used by another message; use a new one";
+    refused(
+        store
+            .customer_send(&vera.id, Some(chat), &note_id, "what did they say?", &[])
+            .await,
+        Conflict,
+        taken,
+    );
+    refused(
+        store
+            .customer_send(&vera.id, None, &note_id, "hello", &[])
+            .await,
+        Conflict,
+        taken,
+    );
+    refused(
+        store
+            .start_chat(&vera.id, &team.sales.id, "hi", &note_id, None, None)
+            .await,
+        Conflict,
+        taken,
+    );
+    refused(
+        say(&team.alice, chat, &note_id, "mine", text).await,
+        Conflict,
+        taken,
+    );
+    refused(
+        say(&team.sam, chat, &note_id, "mine", MessageKind::Note).await,
+        Conflict,
+        taken,
+    );
+    // Nor does the visitor's id answer an agent, or an agent's the visitor.
+    let history = store.messages(chat, None, 50, true).await.unwrap();
+    let visitors_id = &history[0].client_msg_id;
+    refused(
+        say(&team.alice, chat, visitors_id, "again", text).await,
+        Conflict,
+        taken,
+    );
+    refused(
+        store
+            .customer_send(&vera.id, None, &reply_id, "again", &[])
+            .await,
+        Conflict,
+        taken,
+    );
+    assert_eq!(
+        store.latest_event_id().await.unwrap(),
+        stored,
+        "nothing stored"
+    );
+    assert_eq!(store.messages(chat, None, 50, true).await.unwrap(), history);
     let for_alice = notifications(store, &team.alice, before).await;
     assert_eq!(
         for_alice.len(),

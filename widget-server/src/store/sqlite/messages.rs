@@ -25,16 +25,16 @@ pub(super) fn op_start_chat(
     // An idempotent retry, or an open chat to continue.
     let open: Option<String> = t.opt_one(OPEN_CHAT_SQL, [&customer_id])?;
     if let Some(chat_id) = open {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
-            let chat = t.reload_chat(&chat_id)?;
-            return Ok((chat, m));
-        }
-        let mut core = t.core(&chat_id)?;
         let author = Author {
             kind: AuthorKind::Customer,
             id: customer_id.clone(),
             name: customer.name.clone(),
         };
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
+            let chat = t.reload_chat(&chat_id)?;
+            return Ok((chat, m));
+        }
+        let mut core = t.core(&chat_id)?;
         let m = t.insert_message(
             &chat_id,
             &mut core,
@@ -102,10 +102,15 @@ pub(super) fn op_customer_send(
         None => t.customer_chat_id(&customer_id, None)?,
     };
     let (name, blocked) = t.customer_brief(&customer_id)?;
+    let author = Author {
+        kind: AuthorKind::Customer,
+        id: customer_id.clone(),
+        name,
+    };
     let mut core = t.core(&chat_id)?;
     if let Err(refusal) = chat::customer_send(&core, blocked) {
         // A retry of a message stored before the chat closed answers the original.
-        if !blocked && let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+        if !blocked && let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
             return Ok(m);
         }
         return Err(refusal.into());
@@ -113,15 +118,10 @@ pub(super) fn op_customer_send(
     let attachments = if attachment_ids.is_empty() {
         Vec::new()
     } else {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
             return Ok(m);
         }
         t.unsent_attachments("customer", &customer_id, &attachment_ids)?
-    };
-    let author = Author {
-        kind: AuthorKind::Customer,
-        id: customer_id,
-        name,
     };
     t.insert_message_with(
         &chat_id,
@@ -145,21 +145,23 @@ pub(super) fn op_agent_send(
 ) -> WResult<Message> {
     let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
+    let author = agent_author(&actor);
     let refusal = chat::agent_send(&actor, &core, kind).err();
     if let Some(refusal) = refusal {
         // A retry of a message stored before the chat changed answers the original.
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
             return Ok(m);
         }
         return Err(refusal.into());
     }
     let is_new = kind != MessageKind::Note
         || !body.contains('@')
-        || t.existing_message(&chat_id, &client_msg_id)?.is_none();
+        || t.existing_message(&chat_id, &client_msg_id, &author)?
+            .is_none();
     let attachments = if attachment_ids.is_empty() {
         Vec::new()
     } else {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
             return Ok(m);
         }
         t.unsent_attachments("agent", &actor.id, &attachment_ids)?
@@ -168,7 +170,7 @@ pub(super) fn op_agent_send(
         &chat_id,
         &mut core,
         &client_msg_id,
-        agent_author(&actor),
+        author,
         kind,
         &body,
         attachments,
