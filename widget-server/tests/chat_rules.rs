@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{TestServer, about_chat, agent_say, new_id};
+use common::{TestServer, Visitor, about_chat, agent_say, new_id};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,4 +204,88 @@ async fn a_replayed_client_msg_id_returns_only_the_authors_own_message() {
         .await;
     assert_eq!(again, mine);
     assert_eq!(server.rest.messages(&alice_token, &chat_id).await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_see_nothing_beyond_their_departments() {
+    const COMPLAINT: &str = "Support was rude to me";
+    const ASKED: &str = "@Carol Agent did Support promise this customer a refund?";
+    let server = TestServer::start().await;
+    let team = server.team.clone();
+    let (alice_token, alice) = server.agent_as("alice@example.com").await;
+    let (_, carol) = server.agent_as("carol@example.com").await;
+    let (sam_token, sam) = server.agent_as("sam@example.com").await;
+
+    // A visitor's chat with Support, closed and rated, then a new one with Sales.
+    let visitor = server
+        .visitor_with_chat("My printer is broken", Some(&team.support.id))
+        .await;
+    let support_chat = visitor.chat_id().to_owned();
+    carol
+        .ok("chat:claim", json!({"chat_id": support_chat}))
+        .await;
+    carol
+        .ok("chat:close", json!({"chat_id": support_chat}))
+        .await;
+    visitor
+        .sock
+        .expect_where("chat:updated", |v| v["chat"]["status"] == "closed")
+        .await;
+    visitor
+        .sock
+        .ok("chat:rate", json!({"score": 1, "comment": COMPLAINT}))
+        .await;
+    let mut visitor = Visitor::reconnect(&server.base, &visitor.token).await;
+    visitor.start("Now I want to buy a new one", None).await;
+    let sales_chat = visitor.chat_id().to_owned();
+    alice.ok("chat:claim", json!({"chat_id": sales_chat})).await;
+
+    // Alice reads the profile: the Sales chat only, nothing of Support's or its rating.
+    let path = format!("/customers/{}", visitor.customer_id);
+    let profile = server.rest.get(Some(&alice_token), &path).await;
+    assert_eq!(profile.status, 200, "{}", profile.body);
+    let listed: Vec<&str> = profile.body["previous_chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [sales_chat.as_str()]);
+    let text = profile.body.to_string();
+    assert!(
+        !text.contains(&support_chat) && !text.contains(COMPLAINT),
+        "{text}"
+    );
+    // A supervisor sees both.
+    let all = server.rest.get(Some(&sam_token), &path).await;
+    assert_eq!(all.body["previous_chats"].as_array().unwrap().len(), 2);
+    assert!(all.body.to_string().contains(COMPLAINT));
+
+    // A note in the Sales chat naming Carol (Support only) does not reach her; one
+    // naming Sam (who sees every chat) does; both notes are stored.
+    agent_say(&alice, &sales_chat, ASKED, "note").await;
+    agent_say(
+        &alice,
+        &sales_chat,
+        "@Sam Supervisor please approve",
+        "note",
+    )
+    .await;
+    let told = sam.expect("notification").await;
+    assert_eq!(
+        told["notification"]["body"],
+        "@Sam Supervisor please approve"
+    );
+    carol.expect_none("notification", |_| true).await;
+    let replay = carol.ok("sync", json!({"since_event_id": 0})).await;
+    assert!(!replay.to_string().contains("refund"), "{replay}");
+    let notes: Vec<String> = server
+        .rest
+        .messages(&alice_token, &sales_chat)
+        .await
+        .iter()
+        .filter(|m| m["kind"] == "note")
+        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(notes, [ASKED, "@Sam Supervisor please approve"]);
 }

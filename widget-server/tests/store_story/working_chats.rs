@@ -302,6 +302,23 @@ pub(crate) async fn replies_and_notes(
         !replayed.contains("courier") && !replayed.contains("approve"),
         "a note leaked: {replayed}"
     );
+
+    // A mention of someone who may not see the chat is not delivered (the
+    // notification would carry the note out of Sales); the note is kept.
+    let before = store.latest_event_id().await.unwrap();
+    let asked = "@Carol Agent @ada do you know this customer?";
+    let kept = say(&team.alice, chat, &new_id(), asked, MessageKind::Note)
+        .await
+        .unwrap();
+    assert!(notifications(store, &team.carol, before).await.is_empty());
+    let for_ada = notifications(store, &team.ada, before).await;
+    assert_eq!(
+        for_ada.iter().map(|n| n.body.as_str()).collect::<Vec<_>>(),
+        [asked],
+        "an admin may see every chat"
+    );
+    let stored = store.messages(chat, None, 50, true).await.unwrap();
+    assert_eq!(stored.last(), Some(&kept));
 }
 
 pub(crate) async fn transfers(store: &dyn Store, team: &Team, chat: &str) {

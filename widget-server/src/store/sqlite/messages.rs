@@ -177,17 +177,37 @@ pub(super) fn op_agent_send(
     )?;
     // Mentions in notes notify the agents named (`@Name` or `@email`) — once: a
     // resend of the same note answers the stored one without notifying again.
+    // Only agents who may see the chat are told.
     if kind == MessageKind::Note && body.contains('@') && is_new {
-        let agents: Vec<(String, String, String)> = t
+        let agents: Vec<(String, String, String, Role, Vec<String>)> = t
             .conn
-            .prepare_cached("SELECT id, name, email FROM agents")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .prepare_cached(
+                "SELECT a.id, a.name, a.email, a.role, \
+                 (SELECT group_concat(d.department_id) FROM agent_departments d WHERE d.agent_id = a.id) \
+                 FROM agents a",
+            )?
+            .query_map([], |r| {
+                let role = Role::from_str(r.str_at(3)?).map_err(|_| bad::<rusqlite::Row<'_>>("role"))?;
+                let departments = r
+                    .opt_str_at(4)?
+                    .map(|d| d.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, role, departments))
+            })?
             .collect::<Result<_, _>>()?;
         let team: Vec<mention::Mentionable<'_>> = agents
             .iter()
-            .map(|(id, name, email)| mention::Mentionable { id, name, email })
+            .map(
+                |(id, name, email, role, departments)| mention::Mentionable {
+                    id,
+                    name,
+                    email,
+                    role: *role,
+                    department_ids: departments,
+                },
+            )
             .collect();
-        for id in mention::mentioned(&body, &actor.id, &team) {
+        for id in mention::notified(&body, &actor.id, &team, &core) {
             t.notify(id, mention::notification(&actor.name, &body, &chat_id))?;
         }
     }
