@@ -3,7 +3,7 @@
 
 use shared::ApiError;
 use shared::limits::MAX_TAGS_PER_CHAT;
-use shared::model::{Agent, ChatStatus, MessageKind, Notification, Seq};
+use shared::model::{Agent, Author, ChatStatus, Message, MessageKind, Notification, Seq};
 
 use super::actor::{Actor, may_take_chat_of};
 
@@ -62,6 +62,20 @@ pub fn customer_send(core: &ChatCore, blocked: bool) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A send whose `client_msg_id` the chat already holds (`stored`): the same author's
+/// retry gets the stored message back, the idempotent answer; anyone else is refused
+/// and nothing is stored, since answering would hand them a message that is not theirs
+/// (an agent's internal note, say).
+pub fn resend(stored: Message, author: &Author) -> Result<Message, ApiError> {
+    if stored.author.kind == author.kind && stored.author.id == author.id {
+        Ok(stored)
+    } else {
+        Err(ApiError::conflict(
+            "client_msg_id is already used by another message; use a new one",
+        ))
+    }
+}
+
 /// What a claim does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
@@ -92,11 +106,51 @@ pub fn claim_conflict(holder_name: Option<String>) -> ApiError {
     ))
 }
 
-/// Closing: the history line, or the refusal.
-pub fn close(actor: &Actor, core: &ChatCore) -> Result<String, ApiError> {
+/// What is done to a chat that takes it from whoever holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandOff {
+    Transfer,
+    Close,
+}
+
+impl HandOff {
+    fn verb(self) -> &'static str {
+        match self {
+            HandOff::Transfer => "transfer",
+            HandOff::Close => "close",
+        }
+    }
+}
+
+/// A claimed chat is its assignee's: only they, a supervisor or an admin transfer or
+/// close it (a colleague of the department adds a note instead). A waiting chat is
+/// anyone's who may see it. `holder_name` is the assignee's name, for the refusal.
+pub fn check_hand_off(
+    actor: &Actor,
+    core: &ChatCore,
+    action: HandOff,
+    holder_name: Option<&str>,
+) -> Result<(), ApiError> {
+    if actor.may_hand_off(core.assignee_id.as_deref()) {
+        return Ok(());
+    }
+    let holder = holder_name.map(|n| format!(" ({n})")).unwrap_or_default();
+    Err(ApiError::forbidden(format!(
+        "only the assignee{holder}, a supervisor or an admin may {} this chat",
+        action.verb()
+    )))
+}
+
+/// Closing: the history line, or the refusal (`holder_name`: the assignee's name).
+pub fn close(
+    actor: &Actor,
+    core: &ChatCore,
+    holder_name: Option<&str>,
+) -> Result<String, ApiError> {
     if core.status == ChatStatus::Closed {
         return Err(ApiError::conflict("chat is already closed"));
     }
+    check_hand_off(actor, core, HandOff::Close, holder_name)?;
     Ok(format!("{} closed the chat", actor.name))
 }
 
@@ -149,14 +203,20 @@ pub fn check_read_seq(seq: Seq, last_seq: Seq) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// A closed chat is reopened before it changes hands.
-pub fn check_transferable(core: &ChatCore) -> Result<(), ApiError> {
+/// A closed chat is reopened before it changes hands, and a claimed one changes
+/// hands only by its assignee, a supervisor or an admin (`holder_name`: the
+/// assignee's name, for the refusal).
+pub fn check_transferable(
+    actor: &Actor,
+    core: &ChatCore,
+    holder_name: Option<&str>,
+) -> Result<(), ApiError> {
     if core.status == ChatStatus::Closed {
         return Err(ApiError::conflict(
             "chat is closed; reopen it before transferring",
         ));
     }
-    Ok(())
+    check_hand_off(actor, core, HandOff::Transfer, holder_name)
 }
 
 /// Where a transfer goes, as the backend found it.
@@ -186,10 +246,11 @@ pub struct TransferPlan {
 pub fn transfer(
     actor: &Actor,
     core: &ChatCore,
+    holder_name: Option<&str>,
     target: &TransferTarget<'_>,
     note: Option<&str>,
 ) -> Result<TransferPlan, ApiError> {
-    check_transferable(core)?;
+    check_transferable(actor, core, holder_name)?;
     let mut new_dept = core.department_id.clone();
     let mut target_name = String::new();
     if let Some((id, name)) = target.department {
@@ -244,7 +305,7 @@ pub fn transfer_notification(actor: &Actor, customer_name: &str, chat_id: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::model::{AgentStatus, Role};
+    use shared::model::{AgentStatus, AuthorKind, Role};
 
     fn ada() -> Actor {
         Actor {
@@ -368,6 +429,7 @@ mod tests {
         let plan = transfer(
             &ada(),
             &core(ChatStatus::Active, Some("ada")),
+            None,
             &TransferTarget {
                 department: None,
                 agent: Some(&bob),
@@ -389,6 +451,7 @@ mod tests {
         let plan = transfer(
             &ada(),
             &core(ChatStatus::Active, Some("ada")),
+            None,
             &TransferTarget {
                 department: Some(("billing", "Billing")),
                 agent: None,
@@ -410,14 +473,138 @@ mod tests {
             department: Some(("sales", "Sales")),
             agent: Some(&outsider),
         };
-        assert!(transfer(&ada(), &c, &into_sales, None).is_err());
+        assert!(transfer(&ada(), &c, None, &into_sales, None).is_err());
         let nowhere = TransferTarget {
             department: Some(("sales", "Sales")),
             agent: None,
         };
         let waiting = core(ChatStatus::Waiting, None);
-        assert!(transfer(&ada(), &waiting, &nowhere, None).is_err());
+        assert!(transfer(&ada(), &waiting, None, &nowhere, None).is_err());
         let closed = core(ChatStatus::Closed, None);
-        assert!(transfer(&ada(), &closed, &nowhere, None).is_err());
+        assert!(transfer(&ada(), &closed, None, &nowhere, None).is_err());
+    }
+
+    fn sam() -> Actor {
+        Actor {
+            id: "sam".into(),
+            name: "Sam".into(),
+            role: Role::Supervisor,
+            department_ids: vec!["sales".into()],
+        }
+    }
+
+    #[test]
+    fn a_colleague_can_neither_transfer_nor_close_a_claimed_chat() {
+        let bobs = core(ChatStatus::Active, Some("bob"));
+        let to_ada = agent("ada", &["sales"]);
+        let to_ada = TransferTarget {
+            department: None,
+            agent: Some(&to_ada),
+        };
+        let refused = transfer(&ada(), &bobs, Some("Bob Agent"), &to_ada, None).unwrap_err();
+        assert_eq!(refused.code, shared::ErrorCode::Forbidden);
+        assert_eq!(
+            refused.message,
+            "only the assignee (Bob Agent), a supervisor or an admin may transfer this chat"
+        );
+        let refused = close(&ada(), &bobs, Some("Bob Agent")).unwrap_err();
+        assert_eq!(refused.code, shared::ErrorCode::Forbidden);
+        assert_eq!(
+            refused.message,
+            "only the assignee (Bob Agent), a supervisor or an admin may close this chat"
+        );
+        assert_eq!(
+            check_transferable(&ada(), &bobs, None).unwrap_err().message,
+            "only the assignee, a supervisor or an admin may transfer this chat"
+        );
+    }
+
+    #[test]
+    fn the_assignee_or_a_supervisor_transfers_and_closes_a_claimed_chat() {
+        let bobs = core(ChatStatus::Active, Some("bob"));
+        let bob = Actor {
+            id: "bob".into(),
+            name: "Bob".into(),
+            ..ada()
+        };
+        let to_ada = agent("ada", &["sales"]);
+        let to_ada = TransferTarget {
+            department: None,
+            agent: Some(&to_ada),
+        };
+        for who in [&bob, &sam()] {
+            let plan = transfer(who, &bobs, Some("Bob"), &to_ada, None).expect("plan");
+            assert_eq!(plan.assignee_id.as_deref(), Some("ada"));
+            assert!(close(who, &bobs, Some("Bob")).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_waiting_chat_is_transferred_or_closed_by_anyone_who_sees_it() {
+        let waiting = core(ChatStatus::Waiting, None);
+        let to_bob = agent("bob", &["sales"]);
+        let to_bob = TransferTarget {
+            department: None,
+            agent: Some(&to_bob),
+        };
+        assert!(transfer(&ada(), &waiting, None, &to_bob, None).is_ok());
+        assert_eq!(
+            close(&ada(), &waiting, None).as_deref(),
+            Ok("Ada closed the chat")
+        );
+        // A closed chat is refused as closed, whoever held it.
+        let closed = core(ChatStatus::Closed, Some("bob"));
+        let refused = close(&ada(), &closed, Some("Bob")).unwrap_err();
+        assert_eq!(refused.code, shared::ErrorCode::Conflict);
+        let refused = check_transferable(&ada(), &closed, Some("Bob")).unwrap_err();
+        assert_eq!(refused.code, shared::ErrorCode::Conflict);
+    }
+
+    fn stored(kind: AuthorKind, id: &str) -> Message {
+        Message {
+            id: "m1".into(),
+            chat_id: "c1".into(),
+            seq: 4,
+            client_msg_id: "retry-1".into(),
+            author: Author {
+                kind,
+                id: id.into(),
+                name: "Someone".into(),
+            },
+            kind: MessageKind::Note,
+            body: "internal: the courier lost it".into(),
+            attachments: vec![],
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn author(kind: AuthorKind, id: &str) -> Author {
+        Author {
+            kind,
+            id: id.into(),
+            name: "Whoever".into(),
+        }
+    }
+
+    #[test]
+    fn a_resent_client_msg_id_answers_its_own_author_only() {
+        let note = stored(AuthorKind::Agent, "bob");
+        assert_eq!(
+            resend(note.clone(), &author(AuthorKind::Agent, "bob")),
+            Ok(note.clone())
+        );
+        for other in [
+            author(AuthorKind::Agent, "ada"),
+            author(AuthorKind::Customer, "c1"),
+            // The same id string, but another kind of author.
+            author(AuthorKind::Customer, "bob"),
+        ] {
+            let refused = resend(note.clone(), &other).unwrap_err();
+            assert_eq!(refused.code, shared::ErrorCode::Conflict);
+            assert_eq!(
+                refused.message,
+                "client_msg_id is already used by another message; use a new one"
+            );
+        }
     }
 }

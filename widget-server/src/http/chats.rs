@@ -214,5 +214,5 @@ async fn customer(
             ApiError::forbidden("this customer has not chatted with your departments").into(),
         );
     }
-    Ok(Json(profile))
+    Ok(Json(auth.actor.profile_view(profile)))
 }

@@ -185,6 +185,22 @@ pub(crate) async fn close_rate_reopen(
         past.message_count, texts as i64,
         "notes and system lines are not counted"
     );
+    // Each past chat names its department and assignee, so that what an agent reads
+    // of the profile is only the chats it may see.
+    assert_eq!(
+        (past.department_id.as_str(), past.assignee_id.as_deref()),
+        (team.sales.id.as_str(), Some(alice.id.as_str()))
+    );
+    assert!(
+        team.carol
+            .profile_view(profile.clone())
+            .previous_chats
+            .is_empty()
+    );
+    assert_eq!(
+        team.bob.profile_view(profile.clone()).previous_chats,
+        profile.previous_chats
+    );
     assert_eq!(
         store.customer_profile("no-such-customer").await.unwrap(),
         None

@@ -193,6 +193,62 @@ pub(crate) async fn replies_and_notes(
         .await
         .unwrap();
     assert_eq!(resent, note);
+    // The note's client_msg_id answers Bob only: anyone else reusing it is refused,
+    // sees nothing of the note, and stores nothing.
+    let stored = store.latest_event_id().await.unwrap();
+    let taken = "client_msg_id is already used by another message; use a new one";
+    refused(
+        store
+            .customer_send(&vera.id, Some(chat), &note_id, "what did they say?", &[])
+            .await,
+        Conflict,
+        taken,
+    );
+    refused(
+        store
+            .customer_send(&vera.id, None, &note_id, "hello", &[])
+            .await,
+        Conflict,
+        taken,
+    );
+    refused(
+        store
+            .start_chat(&vera.id, &team.sales.id, "hi", &note_id, None, None)
+            .await,
+        Conflict,
+        taken,
+    );
+    refused(
+        say(&team.alice, chat, &note_id, "mine", text).await,
+        Conflict,
+        taken,
+    );
+    refused(
+        say(&team.sam, chat, &note_id, "mine", MessageKind::Note).await,
+        Conflict,
+        taken,
+    );
+    // Nor does the visitor's id answer an agent, or an agent's the visitor.
+    let history = store.messages(chat, None, 50, true).await.unwrap();
+    let visitors_id = &history[0].client_msg_id;
+    refused(
+        say(&team.alice, chat, visitors_id, "again", text).await,
+        Conflict,
+        taken,
+    );
+    refused(
+        store
+            .customer_send(&vera.id, None, &reply_id, "again", &[])
+            .await,
+        Conflict,
+        taken,
+    );
+    assert_eq!(
+        store.latest_event_id().await.unwrap(),
+        stored,
+        "nothing stored"
+    );
+    assert_eq!(store.messages(chat, None, 50, true).await.unwrap(), history);
     let for_alice = notifications(store, &team.alice, before).await;
     assert_eq!(
         for_alice.len(),
@@ -246,6 +302,23 @@ pub(crate) async fn replies_and_notes(
         !replayed.contains("courier") && !replayed.contains("approve"),
         "a note leaked: {replayed}"
     );
+
+    // A mention of someone who may not see the chat is not delivered (the
+    // notification would carry the note out of Sales); the note is kept.
+    let before = store.latest_event_id().await.unwrap();
+    let asked = "@Carol Agent @ada do you know this customer?";
+    let kept = say(&team.alice, chat, &new_id(), asked, MessageKind::Note)
+        .await
+        .unwrap();
+    assert!(notifications(store, &team.carol, before).await.is_empty());
+    let for_ada = notifications(store, &team.ada, before).await;
+    assert_eq!(
+        for_ada.iter().map(|n| n.body.as_str()).collect::<Vec<_>>(),
+        [asked],
+        "an admin may see every chat"
+    );
+    let stored = store.messages(chat, None, 50, true).await.unwrap();
+    assert_eq!(stored.last(), Some(&kept));
 }
 
 pub(crate) async fn transfers(store: &dyn Store, team: &Team, chat: &str) {
@@ -288,6 +361,51 @@ pub(crate) async fn transfers(store: &dyn Store, team: &Team, chat: &str) {
         (told[0].body.as_str(), told[0].chat_id.as_deref()),
         ("Chat with Vera Visitor", Some(chat))
     );
+
+    // Bob holds it now: a colleague of the department can neither take it, pass it
+    // on nor close it, and the refusal changes nothing.
+    let held = store.latest_event_id().await.unwrap();
+    let only = "only the assignee (Bob Agent), a supervisor or an admin may";
+    let take_over = format!("{only} transfer this chat");
+    for (to_agent, to_department) in [
+        (Some(alice.id.as_str()), None),
+        (Some(team.sam.id.as_str()), None),
+        (None, Some(team.support.id.as_str())),
+    ] {
+        refused(
+            store
+                .transfer(alice, chat, to_agent, to_department, Some("mine now"))
+                .await,
+            Forbidden,
+            &take_over,
+        );
+    }
+    refused(
+        store.close(alice, chat, Some("done")).await,
+        Forbidden,
+        &format!("{only} close this chat"),
+    );
+    assert_eq!(
+        store.latest_event_id().await.unwrap(),
+        held,
+        "nothing changed"
+    );
+    let still = store.chat(chat).await.unwrap().unwrap();
+    assert_eq!(
+        (still.status, still.assignee_id.as_deref()),
+        (ChatStatus::Active, Some(bob.id.as_str()))
+    );
+    // A supervisor or an admin may move it whoever holds it.
+    let to_alice = store
+        .transfer(&team.sam, chat, Some(&alice.id), None, None)
+        .await
+        .unwrap();
+    assert_eq!(to_alice.assignee_id.as_deref(), Some(alice.id.as_str()));
+    let back = store
+        .transfer(&team.ada, chat, Some(&bob.id), None, None)
+        .await
+        .unwrap();
+    assert_eq!(back.assignee_id.as_deref(), Some(bob.id.as_str()));
 
     refused(
         store.transfer(bob, chat, Some(&bob.id), None, None).await,

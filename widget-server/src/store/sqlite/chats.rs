@@ -51,7 +51,8 @@ pub(super) fn op_transfer(
 ) -> WResult<Chat> {
     let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
-    chat::check_transferable(&core)?;
+    let holder = t.assignee_name(&core)?;
+    chat::check_transferable(&actor, &core, holder.as_deref())?;
     let department = match &to_department_id {
         Some(d) => {
             let name: Option<String> =
@@ -74,7 +75,7 @@ pub(super) fn op_transfer(
             .map(|(id, name)| (id.as_str(), name.as_str())),
         agent: agent.as_ref(),
     };
-    let plan = chat::transfer(&actor, &core, &target, note.as_deref())?;
+    let plan = chat::transfer(&actor, &core, holder.as_deref(), &target, note.as_deref())?;
     t.exec(
         "UPDATE chats SET department_id = ?, assignee_id = ?, status = ?, \
          waiting_since = CASE WHEN ? = 'waiting' THEN ? ELSE waiting_since END WHERE id = ?",
@@ -121,7 +122,8 @@ pub(super) fn op_close(
 ) -> WResult<Chat> {
     let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
-    let line = chat::close(&actor, &core)?;
+    let holder = t.assignee_name(&core)?;
+    let line = chat::close(&actor, &core, holder.as_deref())?;
     t.exec(
         "UPDATE chats SET status = 'closed', closed_at = ?, resolution = ? WHERE id = ?",
         params![now_ms(), resolution.as_deref(), chat_id],

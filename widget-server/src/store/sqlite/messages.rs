@@ -25,16 +25,16 @@ pub(super) fn op_start_chat(
     // An idempotent retry, or an open chat to continue.
     let open: Option<String> = t.opt_one(OPEN_CHAT_SQL, [&customer_id])?;
     if let Some(chat_id) = open {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
-            let chat = t.reload_chat(&chat_id)?;
-            return Ok((chat, m));
-        }
-        let mut core = t.core(&chat_id)?;
         let author = Author {
             kind: AuthorKind::Customer,
             id: customer_id.clone(),
             name: customer.name.clone(),
         };
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
+            let chat = t.reload_chat(&chat_id)?;
+            return Ok((chat, m));
+        }
+        let mut core = t.core(&chat_id)?;
         let m = t.insert_message(
             &chat_id,
             &mut core,
@@ -102,10 +102,15 @@ pub(super) fn op_customer_send(
         None => t.customer_chat_id(&customer_id, None)?,
     };
     let (name, blocked) = t.customer_brief(&customer_id)?;
+    let author = Author {
+        kind: AuthorKind::Customer,
+        id: customer_id.clone(),
+        name,
+    };
     let mut core = t.core(&chat_id)?;
     if let Err(refusal) = chat::customer_send(&core, blocked) {
         // A retry of a message stored before the chat closed answers the original.
-        if !blocked && let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+        if !blocked && let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
             return Ok(m);
         }
         return Err(refusal.into());
@@ -113,15 +118,10 @@ pub(super) fn op_customer_send(
     let attachments = if attachment_ids.is_empty() {
         Vec::new()
     } else {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
             return Ok(m);
         }
         t.unsent_attachments("customer", &customer_id, &attachment_ids)?
-    };
-    let author = Author {
-        kind: AuthorKind::Customer,
-        id: customer_id,
-        name,
     };
     t.insert_message_with(
         &chat_id,
@@ -145,21 +145,23 @@ pub(super) fn op_agent_send(
 ) -> WResult<Message> {
     let mut core = t.core(&chat_id)?;
     check_access(&actor, &core, &chat_id)?;
+    let author = agent_author(&actor);
     let refusal = chat::agent_send(&actor, &core, kind).err();
     if let Some(refusal) = refusal {
         // A retry of a message stored before the chat changed answers the original.
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
             return Ok(m);
         }
         return Err(refusal.into());
     }
     let is_new = kind != MessageKind::Note
         || !body.contains('@')
-        || t.existing_message(&chat_id, &client_msg_id)?.is_none();
+        || t.existing_message(&chat_id, &client_msg_id, &author)?
+            .is_none();
     let attachments = if attachment_ids.is_empty() {
         Vec::new()
     } else {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id)? {
+        if let Some(m) = t.existing_message(&chat_id, &client_msg_id, &author)? {
             return Ok(m);
         }
         t.unsent_attachments("agent", &actor.id, &attachment_ids)?
@@ -168,24 +170,44 @@ pub(super) fn op_agent_send(
         &chat_id,
         &mut core,
         &client_msg_id,
-        agent_author(&actor),
+        author,
         kind,
         &body,
         attachments,
     )?;
     // Mentions in notes notify the agents named (`@Name` or `@email`) — once: a
     // resend of the same note answers the stored one without notifying again.
+    // Only agents who may see the chat are told.
     if kind == MessageKind::Note && body.contains('@') && is_new {
-        let agents: Vec<(String, String, String)> = t
+        let agents: Vec<(String, String, String, Role, Vec<String>)> = t
             .conn
-            .prepare_cached("SELECT id, name, email FROM agents")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .prepare_cached(
+                "SELECT a.id, a.name, a.email, a.role, \
+                 (SELECT group_concat(d.department_id) FROM agent_departments d WHERE d.agent_id = a.id) \
+                 FROM agents a",
+            )?
+            .query_map([], |r| {
+                let role = Role::from_str(r.str_at(3)?).map_err(|_| bad::<rusqlite::Row<'_>>("role"))?;
+                let departments = r
+                    .opt_str_at(4)?
+                    .map(|d| d.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, role, departments))
+            })?
             .collect::<Result<_, _>>()?;
         let team: Vec<mention::Mentionable<'_>> = agents
             .iter()
-            .map(|(id, name, email)| mention::Mentionable { id, name, email })
+            .map(
+                |(id, name, email, role, departments)| mention::Mentionable {
+                    id,
+                    name,
+                    email,
+                    role: *role,
+                    department_ids: departments,
+                },
+            )
             .collect();
-        for id in mention::mentioned(&body, &actor.id, &team) {
+        for id in mention::notified(&body, &actor.id, &team, &core) {
             t.notify(id, mention::notification(&actor.name, &body, &chat_id))?;
         }
     }

@@ -60,6 +60,14 @@ impl Tx<'_> {
         core.ok_or_else(|| ApiError::not_found(format!("no chat {id:?}")).into())
     }
 
+    /// The name of the agent holding the chat, if someone does.
+    pub(super) fn assignee_name(&self, core: &ChatCore) -> WResult<Option<String>> {
+        match &core.assignee_id {
+            Some(id) => self.opt_one("SELECT name FROM agents WHERE id = ?", [id]),
+            None => Ok(None),
+        }
+    }
+
     /// The chat's write-relevant state, from the cache when it is there.
     pub(super) fn core(&mut self, id: &str) -> WResult<ChatCore> {
         if let Some(c) = self.cache.chats.get(id) {
@@ -267,7 +275,7 @@ impl Tx<'_> {
         )?;
         if inserted == 0 {
             return self
-                .existing_message(chat_id, client_msg_id)?
+                .existing_message(chat_id, client_msg_id, &author)?
                 .ok_or_else(|| inconsistent("duplicate message vanished"));
         }
         let from_customer = author.kind == AuthorKind::Customer;
@@ -334,16 +342,23 @@ impl Tx<'_> {
         Ok(message)
     }
 
+    /// The message the chat already holds under `client_msg_id`, if `author` wrote it;
+    /// `conflict` if someone else did (`chat::resend`).
     pub(super) fn existing_message(
         &self,
         chat_id: &str,
         client_msg_id: &str,
+        author: &Author,
     ) -> WResult<Option<Message>> {
-        Ok(self
+        let stored = self
             .conn
             .prepare_cached(&MESSAGE_BY_CLIENT_ID)?
             .query_row([chat_id, client_msg_id], |r| message_row(r))
-            .optional()?)
+            .optional()?;
+        match stored {
+            Some(m) => Ok(Some(chat::resend(m, author)?)),
+            None => Ok(None),
+        }
     }
 
     pub(super) fn system_message(
