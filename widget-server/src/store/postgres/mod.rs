@@ -85,7 +85,9 @@ macro_rules! run_op {
 }
 
 mod attachments;
+mod chats;
 mod directory;
+mod messages;
 mod rows;
 mod tx;
 mod visitors;
