@@ -74,7 +74,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Published, StoreResult};
+use super::{Published, Store, StoreResult};
 
 /// Runs a write op (`async fn op(t: &mut Tx, args…)`) on the writer with its
 /// arguments moved in.
@@ -85,8 +85,10 @@ macro_rules! run_op {
 }
 
 mod attachments;
+mod canned;
 mod chats;
 mod directory;
+mod events;
 mod messages;
 mod rows;
 mod tx;
@@ -281,6 +283,13 @@ impl PgStore {
             let _ = done.await;
         }
         self.read.close().await;
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    async fn close_store(&self) {
+        self.close().await;
     }
 }
 
