@@ -11,7 +11,7 @@ use super::tx::unique_or;
 use super::{PgResult, PgStore, Tx};
 use crate::store::fail::inconsistent;
 use crate::store::{
-    Audience, DirectoryStore, NewAgent, Published, StoreResult, new_id, now_ms, ts,
+    AgentChanges, Audience, DirectoryStore, NewAgent, Published, StoreResult, new_id, now_ms, ts,
 };
 
 fn department_taken(name: &str) -> ApiError {
@@ -162,8 +162,71 @@ async fn op_presence(t: &mut Tx, agent_id: String, status: AgentStatus) -> PgRes
     Ok(agent)
 }
 
+async fn op_update_agent(t: &mut Tx, id: String, changes: AgentChanges) -> PgResult<Agent> {
+    t.lock_events().await?;
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT id FROM agents WHERE id = $1 FOR UPDATE")
+            .bind(&id)
+            .fetch_optional(t.conn())
+            .await?;
+    let current = match current {
+        Some(_) => t.load_agent(&id).await?,
+        None => None,
+    };
+    let Some(current) = current else {
+        return Err(ApiError::not_found(format!("no agent {id:?}")).into());
+    };
+    if let Some(ids) = &changes.department_ids {
+        for d in ids {
+            let known: Option<String> =
+                sqlx::query_scalar("SELECT id FROM departments WHERE id = $1")
+                    .bind(d)
+                    .fetch_optional(t.conn())
+                    .await?;
+            if known.is_none() {
+                return Err(ApiError::invalid(format!("no department {d:?}")).into());
+            }
+        }
+    }
+    let role = changes.role.unwrap_or(current.role);
+    let departments = changes
+        .department_ids
+        .as_ref()
+        .unwrap_or(&current.department_ids);
+    crate::domain::actor::check_agent_shape(role, departments)?;
+    sqlx::query("UPDATE agents SET name = $1, role = $2, max_chats = $3 WHERE id = $4")
+        .bind(changes.name.as_deref().unwrap_or(&current.name))
+        .bind(role.as_str())
+        .bind(i64::from(changes.max_chats.unwrap_or(current.max_chats)))
+        .bind(&id)
+        .execute(t.conn())
+        .await?;
+    if let Some(ids) = &changes.department_ids {
+        sqlx::query("DELETE FROM agent_departments WHERE agent_id = $1")
+            .bind(&id)
+            .execute(t.conn())
+            .await?;
+        for d in ids {
+            sqlx::query(
+                "INSERT INTO agent_departments (agent_id, department_id) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&id)
+            .bind(d)
+            .execute(t.conn())
+            .await?;
+        }
+    }
+    op_presence(t, id, current.status).await
+}
+
 #[async_trait]
 impl DirectoryStore for PgStore {
+    async fn update_agent(&self, id: &str, changes: AgentChanges) -> StoreResult<Agent> {
+        let id = id.to_owned();
+        run_op!(self, op_update_agent(id, changes))
+    }
+
     async fn create_department(&self, name: &str) -> StoreResult<Department> {
         let name = name.to_owned();
         run_op!(self, op_create_department(name))
