@@ -155,7 +155,11 @@ impl PgStore {
     }
 
     pub async fn open_with(url: &str, o: PgOptions) -> anyhow::Result<Self> {
-        let base = PgConnectOptions::from_str(url)?.application_name("widget-server");
+        let base = PgConnectOptions::from_str(url)?
+            .application_name("widget-server")
+            // The server's NOTICEs (the migrator's "already exists, skipping" at every
+            // start) are not worth a log line; warnings still are.
+            .options([("client_min_messages", "warning")]);
         let read = PgPoolOptions::new()
             .max_connections(o.read_connections.max(1))
             .min_connections(0)
