@@ -60,9 +60,8 @@ async fn story_on_postgres() {
     let db = TempPgDatabase::create(&server).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let outcome = AssertUnwindSafe(async {
-        if let Some(store) = open_postgres(&db.url, dir.path()).await {
-            story(&*store).await;
-        }
+        let store = open_postgres(&db.url, dir.path()).await;
+        story(&*store).await;
     })
     .catch_unwind()
     .await;

@@ -338,9 +338,8 @@ pub fn like_pattern(q: &str) -> String {
 pub async fn open(config: &crate::Config) -> anyhow::Result<std::sync::Arc<dyn Store>> {
     let url = config.database_url();
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        anyhow::bail!(
-            "PostgreSQL ({url}) is not supported by this build yet; use a sqlite: URL or omit --database-url"
-        );
+        let store = postgres::PgStore::open(&url).await?;
+        return Ok(std::sync::Arc::new(store));
     }
     let store = sqlite::SqliteStore::open(&url).await?;
     Ok(std::sync::Arc::new(store))

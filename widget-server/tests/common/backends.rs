@@ -148,22 +148,14 @@ pub fn with_database(url: &str, database: &str) -> String {
     out
 }
 
-/// The store for a PostgreSQL database, or `None` (said on stderr) while this build
-/// has no PostgreSQL backend. `data_dir` is where the server would keep its files.
-pub async fn open_postgres(url: &str, data_dir: &std::path::Path) -> Option<Arc<dyn Store>> {
+/// The store for a PostgreSQL database. `data_dir` is where the server would keep
+/// its files.
+pub async fn open_postgres(url: &str, data_dir: &std::path::Path) -> Arc<dyn Store> {
     let mut config = Config::new(data_dir);
     config.database_url = Some(url.to_owned());
-    match store::open(&config).await {
-        Ok(store) => Some(store),
-        Err(e) if format!("{e:#}").contains("not supported by this build") => {
-            eprintln!(
-                "PostgreSQL backend is not built yet: store::open refused {url} ({e:#}); \
-                 the store story ran on SQLite only"
-            );
-            None
-        }
-        Err(e) => panic!("open the PostgreSQL store at {url}: {e:#}"),
-    }
+    store::open(&config)
+        .await
+        .unwrap_or_else(|e| panic!("open the PostgreSQL store at {url}: {e:#}"))
 }
 
 /// Asserts that a store call was refused with `code` and a message containing `says`;

@@ -406,6 +406,17 @@ impl ServerProcess {
     /// Starts the binary on `data_dir` and waits for `/healthz`; its stderr goes to
     /// `log` (appended).
     pub async fn spawn(data_dir: &Path, port: u16, log: &Path) -> ServerProcess {
+        Self::spawn_with(data_dir, port, log, &[]).await
+    }
+
+    /// As [`ServerProcess::spawn`], with more arguments for `serve` (a
+    /// `--database-url`, say).
+    pub async fn spawn_with(
+        data_dir: &Path,
+        port: u16,
+        log: &Path,
+        args: &[&str],
+    ) -> ServerProcess {
         let log_file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -423,6 +434,7 @@ impl ServerProcess {
             .arg("0")
             .arg("--log-level")
             .arg("warn")
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)

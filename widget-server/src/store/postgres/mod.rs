@@ -38,6 +38,28 @@
 //! transaction (a node cut off mid-batch) is ended by
 //! `idle_in_transaction_session_timeout`, which releases the lock for the others,
 //! and `lock_timeout` bounds how long a batch waits for it.
+//!
+//! # Locks
+//!
+//! Several nodes write at once, so what a write decides on must not change under it
+//! before its commit. A write that works on a chat locks the chat's row (`SELECT …
+//! FOR UPDATE`, [`Tx::lock_chat`]): the next message's `seq` is `last_seq + 1` of the
+//! row it holds, and status, assignee and department stay what the domain rule saw.
+//! Starting a chat locks the customer's row, so one visitor never gets two open
+//! chats. Every such write, and every write that checks a unique key before
+//! inserting (a department or agent e-mail, a canned shortcut), first takes the
+//! event lock ([`Tx::lock_events`]), before any row lock:
+//! - a batch that holds a row lock then holds the event lock too, so two batches
+//!   never wait on each other's rows and the event lock at once (no deadlock);
+//! - a check made under it is exact: the batch that stored the same key before
+//!   committed before the lock passed on, and a statement sees what committed before
+//!   it started. The unique indexes stay the last word; a violation of one still
+//!   answers the same refusal.
+//!
+//! Writes that only insert rows no one else can touch (a new visitor, an upload) or
+//! that skip what others hold (token revocations) take no lock at all.
+//! Nothing is cached between batches: every write reads what it needs in its own
+//! transaction.
 
 use crate::store::fail::{read_failed, unavailable};
 use std::borrow::Cow;
@@ -52,8 +74,25 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, SqlSafeStr};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Published, StoreResult};
+use super::{Published, Store, StoreResult};
 
+/// Runs a write op (`async fn op(t: &mut Tx, args…)`) on the writer with its
+/// arguments moved in.
+macro_rules! run_op {
+    ($self:ident, $op:ident ( $($arg:expr),* )) => {
+        $self.run(move |t| Box::pin($op(t, $($arg),*))).await
+    };
+}
+
+mod attachments;
+mod canned;
+mod chats;
+mod directory;
+mod events;
+mod messages;
+mod rows;
+mod tx;
+mod visitors;
 mod writer;
 
 pub use writer::{EVENT_LOCK, Fail, MAX_BATCH, PgResult, Tx};
@@ -116,7 +155,11 @@ impl PgStore {
     }
 
     pub async fn open_with(url: &str, o: PgOptions) -> anyhow::Result<Self> {
-        let base = PgConnectOptions::from_str(url)?.application_name("widget-server");
+        let base = PgConnectOptions::from_str(url)?
+            .application_name("widget-server")
+            // The server's NOTICEs (the migrator's "already exists, skipping" at every
+            // start) are not worth a log line; warnings still are.
+            .options([("client_min_messages", "warning")]);
         let read = PgPoolOptions::new()
             .max_connections(o.read_connections.max(1))
             .min_connections(0)
@@ -244,6 +287,13 @@ impl PgStore {
             let _ = done.await;
         }
         self.read.close().await;
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PgStore {
+    async fn close_store(&self) {
+        self.close().await;
     }
 }
 

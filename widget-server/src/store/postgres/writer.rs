@@ -92,6 +92,17 @@ impl Tx {
         self.publish.push(p);
     }
 
+    /// Takes the event lock now unless this batch holds it already. Writes that lock
+    /// rows other nodes also lock (a chat, a customer, an agent) or that check a
+    /// unique key before inserting take it before anything else; see "Locks" in the
+    /// documentation of `store::postgres`.
+    pub async fn lock_events(&mut self) -> PgResult<()> {
+        if self.last_event_id.is_none() {
+            self.lock_event_log().await?;
+        }
+        Ok(())
+    }
+
     async fn lock_event_log(&mut self) -> PgResult<EventId> {
         sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
             .bind(EVENT_LOCK.0)

@@ -1,0 +1,222 @@
+//! Visitors: tokens, profiles and blocking.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use shared::ApiError;
+use shared::events::{CustomerEvent, ServerEvent};
+use shared::model::{ChatStatus, ChatSummary, Customer, CustomerProfile, Rating};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::rows::{CUSTOMER_COLS, LATEST_CHAT_SQL, customer_at, decode_err, load_customer};
+use super::{PgResult, PgStore, Tx};
+use crate::store::fail::inconsistent;
+use crate::store::{
+    Actor, Audience, Published, StoreResult, Visitor, VisitorStore, hash_token, new_id, now_ms, ts,
+};
+
+async fn op_block(
+    t: &mut Tx,
+    actor: Actor,
+    customer_id: String,
+    blocked: bool,
+) -> PgResult<Customer> {
+    t.lock_events().await?;
+    if !actor.sees_every_customer() {
+        // An agent may block a customer who has chatted in one of their departments.
+        let seen: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM chats WHERE customer_id = $1 AND (assignee_id = $2 OR department_id \
+             IN (SELECT department_id FROM agent_departments WHERE agent_id = $2)) LIMIT 1",
+        )
+        .bind(&customer_id)
+        .bind(&actor.id)
+        .fetch_optional(t.conn())
+        .await?;
+        if seen.is_none() {
+            return Err(ApiError::not_found(format!("no customer {customer_id:?}")).into());
+        }
+    }
+    let changed = sqlx::query("UPDATE customers SET blocked = $1 WHERE id = $2")
+        .bind(blocked)
+        .bind(&customer_id)
+        .execute(t.conn())
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(ApiError::not_found(format!("no customer {customer_id:?}")).into());
+    }
+    let customer = t
+        .load_customer(&customer_id)
+        .await?
+        .ok_or_else(|| inconsistent("customer vanished"))?;
+    let payload = serde_json::to_string(&customer)?;
+    // Agents who can see the customer's chats hear of it (and supervisors/admins).
+    let department_id: Option<String> = sqlx::query_scalar(
+        "SELECT department_id FROM chats WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(&customer_id)
+    .fetch_optional(t.conn())
+    .await?;
+    let audience = Audience {
+        department_id,
+        ..Audience::default()
+    };
+    let event_id = t
+        .event(shared::events::CUSTOMER_UPDATED, &payload, &audience, None)
+        .await?;
+    t.publish(Published {
+        event: ServerEvent::CustomerUpdated(CustomerEvent {
+            event_id,
+            customer: customer.clone(),
+        }),
+        audience,
+    });
+    Ok(customer)
+}
+
+/// A new visitor: a fresh random token, so the row meets no other write.
+async fn op_new_visitor(
+    t: &mut Tx,
+    hash: String,
+    name: Option<String>,
+    email: Option<String>,
+) -> PgResult<Customer> {
+    let id = new_id();
+    let display = name.unwrap_or_else(|| format!("Visitor {}", &id[id.len() - 4..]));
+    sqlx::query(
+        "INSERT INTO customers (id, visitor_token_hash, name, email, created_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(&hash)
+    .bind(&display)
+    .bind(email.as_deref())
+    .bind(now_ms())
+    .execute(t.conn())
+    .await?;
+    t.load_customer(&id)
+        .await?
+        .ok_or_else(|| inconsistent("customer vanished"))
+}
+
+fn summary_row(r: &PgRow) -> Result<ChatSummary, sqlx::Error> {
+    Ok(ChatSummary {
+        id: r.try_get(0)?,
+        status: ChatStatus::from_str(r.try_get(1)?).map_err(|_| decode_err("status"))?,
+        department_id: r.try_get(2)?,
+        assignee_id: r.try_get(3)?,
+        created_at: ts(r.try_get(4)?),
+        last_message_at: ts(r.try_get(5)?),
+        message_count: r.try_get(6)?,
+        rating: r.try_get::<Option<i64>, _>(7)?.map(|s| Rating {
+            score: u8::try_from(s).unwrap_or(0),
+            comment: r.try_get(8).ok().flatten(),
+        }),
+    })
+}
+
+#[async_trait]
+impl VisitorStore for PgStore {
+    async fn resolve_visitor(
+        &self,
+        token: Option<&str>,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<Visitor> {
+        if let Some(tok) = token {
+            let hash = hash_token(tok);
+            let known = self
+                .read(move |c| {
+                    Box::pin(async move {
+                        let sql = format!(
+                            "SELECT {CUSTOMER_COLS} FROM customers WHERE visitor_token_hash = $1"
+                        );
+                        let Some(r) = sqlx::query(AssertSqlSafe(sql))
+                            .bind(&hash)
+                            .fetch_optional(&mut *c)
+                            .await?
+                        else {
+                            return Ok(None);
+                        };
+                        let customer = customer_at(&r, 0)?;
+                        let open: Option<String> = sqlx::query_scalar(LATEST_CHAT_SQL)
+                            .bind(&customer.id)
+                            .fetch_optional(&mut *c)
+                            .await?;
+                        Ok(Some((customer, open)))
+                    })
+                })
+                .await?;
+            if let Some((customer, open_chat_id)) = known {
+                return Ok(Visitor {
+                    customer,
+                    token: tok.to_owned(),
+                    open_chat_id,
+                });
+            }
+        }
+        let token = format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let hash = hash_token(&token);
+        let (name, email) = (name.map(str::to_owned), email.map(str::to_owned));
+        let customer = run_op!(self, op_new_visitor(hash, name, email))?;
+        Ok(Visitor {
+            customer,
+            token,
+            open_chat_id: None,
+        })
+    }
+
+    async fn resolve_visitor_known(&self, token: &str) -> StoreResult<Option<String>> {
+        let hash = hash_token(token);
+        self.read(move |c| {
+            Box::pin(async move {
+                sqlx::query_scalar("SELECT id FROM customers WHERE visitor_token_hash = $1")
+                    .bind(&hash)
+                    .fetch_optional(c)
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn customer_profile(&self, id: &str) -> StoreResult<Option<CustomerProfile>> {
+        let id = id.to_owned();
+        self.read(move |c| {
+            Box::pin(async move {
+                let Some(customer) = load_customer(&mut *c, &id).await? else {
+                    return Ok(None);
+                };
+                let rows = sqlx::query(
+                    "SELECT c.id, c.status, c.department_id, c.assignee_id, c.created_at, \
+                     c.last_message_at, (SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id \
+                     AND m.kind = 'text'), c.rating_score, c.rating_comment \
+                     FROM chats c WHERE c.customer_id = $1 ORDER BY c.created_at DESC LIMIT 50",
+                )
+                .bind(&id)
+                .fetch_all(&mut *c)
+                .await?;
+                let previous_chats = rows.iter().map(summary_row).collect::<Result<_, _>>()?;
+                Ok(Some(CustomerProfile {
+                    customer,
+                    previous_chats,
+                }))
+            })
+        })
+        .await
+    }
+
+    async fn block(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        blocked: bool,
+    ) -> StoreResult<Customer> {
+        let (a, c) = (actor.clone(), customer_id.to_owned());
+        run_op!(self, op_block(a, c, blocked))
+    }
+}
