@@ -61,10 +61,13 @@ async fn migrate_moves_every_table_from_sqlite_to_postgres() {
     let mut live = sqlx::SqliteConnection::connect(&srv.config.database_url())
         .await
         .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("VACUUM INTO '{}'", copy.display())))
-        .execute(&mut live)
-        .await
-        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "VACUUM INTO '{}'",
+        copy.display()
+    )))
+    .execute(&mut live)
+    .await
+    .unwrap();
     drop(live);
     srv.stop().await;
     let from = format!("sqlite://{}", copy.display());

@@ -65,7 +65,8 @@ async fn op_transfer(
 ) -> PgResult<Chat> {
     let mut core = t.lock_chat(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
-    chat::check_transferable(&core)?;
+    let holder = t.assignee_name(&core).await?;
+    chat::check_transferable(&actor, &core, holder.as_deref())?;
     let department = match &to_department_id {
         Some(d) => {
             let name: Option<String> =
@@ -92,7 +93,7 @@ async fn op_transfer(
             .map(|(id, name)| (id.as_str(), name.as_str())),
         agent: agent.as_ref(),
     };
-    let plan = chat::transfer(&actor, &core, &target, note.as_deref())?;
+    let plan = chat::transfer(&actor, &core, holder.as_deref(), &target, note.as_deref())?;
     sqlx::query(
         "UPDATE chats SET department_id = $1, assignee_id = $2, status = $3, \
          waiting_since = CASE WHEN $3 = 'waiting' THEN $4 ELSE waiting_since END WHERE id = $5",
@@ -140,7 +141,8 @@ async fn op_close(
 ) -> PgResult<Chat> {
     let mut core = t.lock_chat(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
-    let line = chat::close(&actor, &core)?;
+    let holder = t.assignee_name(&core).await?;
+    let line = chat::close(&actor, &core, holder.as_deref())?;
     sqlx::query(
         "UPDATE chats SET status = 'closed', closed_at = $1, resolution = $2 WHERE id = $3",
     )

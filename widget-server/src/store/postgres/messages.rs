@@ -54,15 +54,18 @@ pub(super) async fn op_start_chat(
         .await?;
     if let Some(chat_id) = open {
         let mut core = t.lock_chat(&chat_id).await?;
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
-            let chat = t.reload_chat(&chat_id).await?;
-            return Ok((chat, m));
-        }
         let author = Author {
             kind: AuthorKind::Customer,
             id: customer_id.clone(),
             name: customer.name.clone(),
         };
+        if let Some(m) = t
+            .existing_message(&chat_id, &client_msg_id, &author)
+            .await?
+        {
+            let chat = t.reload_chat(&chat_id).await?;
+            return Ok((chat, m));
+        }
         let m = t
             .insert_message(
                 &chat_id,
@@ -145,9 +148,18 @@ pub(super) async fn op_customer_send(
         Err(e) => return Err(e),
     };
     let (name, blocked) = t.customer_brief(&customer_id).await?;
+    let author = Author {
+        kind: AuthorKind::Customer,
+        id: customer_id.clone(),
+        name,
+    };
     if let Err(refusal) = chat::customer_send(&core, blocked) {
         // A retry of a message stored before the chat closed answers the original.
-        if !blocked && let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+        if !blocked
+            && let Some(m) = t
+                .existing_message(&chat_id, &client_msg_id, &author)
+                .await?
+        {
             return Ok(m);
         }
         return Err(refusal.into());
@@ -155,16 +167,14 @@ pub(super) async fn op_customer_send(
     let attachments = if attachment_ids.is_empty() {
         Vec::new()
     } else {
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+        if let Some(m) = t
+            .existing_message(&chat_id, &client_msg_id, &author)
+            .await?
+        {
             return Ok(m);
         }
         t.unsent_attachments("customer", &customer_id, &attachment_ids)
             .await?
-    };
-    let author = Author {
-        kind: AuthorKind::Customer,
-        id: customer_id,
-        name,
     };
     t.insert_message_with(
         &chat_id,
@@ -189,16 +199,21 @@ pub(super) async fn op_agent_send(
 ) -> PgResult<Message> {
     let mut core = t.lock_chat(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
+    let author = agent_author(&actor);
     if let Err(refusal) = chat::agent_send(&actor, &core, kind) {
         // A retry of a message stored before the chat changed answers the original.
-        if let Some(m) = t.existing_message(&chat_id, &client_msg_id).await? {
+        if let Some(m) = t
+            .existing_message(&chat_id, &client_msg_id, &author)
+            .await?
+        {
             return Ok(m);
         }
         return Err(refusal.into());
     }
     let mentions = kind == MessageKind::Note && body.contains('@');
     let stored = if mentions || !attachment_ids.is_empty() {
-        t.existing_message(&chat_id, &client_msg_id).await?
+        t.existing_message(&chat_id, &client_msg_id, &author)
+            .await?
     } else {
         None
     };
@@ -218,7 +233,7 @@ pub(super) async fn op_agent_send(
             &chat_id,
             &mut core,
             &client_msg_id,
-            agent_author(&actor),
+            author,
             kind,
             &body,
             attachments,
@@ -226,15 +241,37 @@ pub(super) async fn op_agent_send(
         .await?;
     // Mentions in notes notify the agents named (`@Name` or `@email`).
     if mentions {
-        let agents: Vec<(String, String, String)> =
-            sqlx::query_as("SELECT id, name, email FROM agents")
-                .fetch_all(t.conn())
-                .await?;
+        // Only agents who may see the chat are told.
+        let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT a.id, a.name, a.email, a.role, \
+             (SELECT string_agg(d.department_id, ',') FROM agent_departments d WHERE d.agent_id = a.id) \
+             FROM agents a",
+        )
+        .fetch_all(t.conn())
+        .await?;
+        let mut agents = Vec::with_capacity(rows.len());
+        for (id, name, email, role, departments) in rows {
+            let role = role
+                .parse::<shared::model::Role>()
+                .map_err(|_| crate::store::fail::inconsistent("bad role in store"))?;
+            let departments: Vec<String> = departments
+                .map(|d| d.split(',').map(str::to_owned).collect())
+                .unwrap_or_default();
+            agents.push((id, name, email, role, departments));
+        }
         let team: Vec<mention::Mentionable<'_>> = agents
             .iter()
-            .map(|(id, name, email)| mention::Mentionable { id, name, email })
+            .map(
+                |(id, name, email, role, departments)| mention::Mentionable {
+                    id,
+                    name,
+                    email,
+                    role: *role,
+                    department_ids: departments,
+                },
+            )
             .collect();
-        for id in mention::mentioned(&body, &actor.id, &team) {
+        for id in mention::notified(&body, &actor.id, &team, &core) {
             t.notify(id, mention::notification(&actor.name, &body, &chat_id))
                 .await?;
         }

@@ -217,7 +217,7 @@ impl Tx {
         .rows_affected();
         if inserted == 0 {
             return self
-                .existing_message(chat_id, client_msg_id)
+                .existing_message(chat_id, client_msg_id, &author)
                 .await?
                 .ok_or_else(|| inconsistent("duplicate message vanished"));
         }
@@ -287,17 +287,32 @@ impl Tx {
         Ok(message)
     }
 
+    /// The name of the agent holding the chat, if someone does.
+    pub(super) async fn assignee_name(&mut self, core: &ChatCore) -> PgResult<Option<String>> {
+        match &core.assignee_id {
+            Some(id) => Ok(sqlx::query_scalar("SELECT name FROM agents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.conn())
+                .await?),
+            None => Ok(None),
+        }
+    }
+
     pub(super) async fn existing_message(
         &mut self,
         chat_id: &str,
         client_msg_id: &str,
+        author: &Author,
     ) -> PgResult<Option<Message>> {
         let row = sqlx::query(AssertSqlSafe(MESSAGE_BY_CLIENT_ID.as_str()))
             .bind(chat_id)
             .bind(client_msg_id)
             .fetch_optional(self.conn())
             .await?;
-        Ok(row.as_ref().map(message_row).transpose()?)
+        match row.as_ref().map(message_row).transpose()? {
+            Some(m) => Ok(Some(crate::domain::chat::resend(m, author)?)),
+            None => Ok(None),
+        }
     }
 
     pub(super) async fn system_message(
