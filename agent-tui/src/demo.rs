@@ -215,6 +215,8 @@ pub async fn run(
         .context("creating the demo directory")?;
     let mut config = widget_server::Config::new(tmp.path().join("data"));
     config.send_rate_limit = 0;
+    // Every simulated visitor (and a browser trying the widget) comes from this machine.
+    config.new_visitors_per_minute = 0;
 
     let admin = widget_server::admin::Admin::open(&config).await?;
     let mut depts = Vec::new();
