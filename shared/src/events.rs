@@ -7,6 +7,7 @@ use crate::model::{
     Agent, AgentStatus, Author, Chat, ChatId, Customer, CustomerId, EventId, Message, MessageKind,
     Notification, Seq,
 };
+use crate::ticket::{TicketEntryEvent, TicketEvent};
 
 /// Namespace paths.
 pub const AGENT_NS: &str = "/agent";
@@ -36,6 +37,9 @@ pub const MESSAGE_NEW: &str = "message:new";
 pub const PRESENCE: &str = "presence";
 pub const NOTIFICATION: &str = "notification";
 pub const CUSTOMER_UPDATED: &str = "customer:updated";
+pub const TICKET_CREATED: &str = "ticket:created";
+pub const TICKET_UPDATED: &str = "ticket:updated";
+pub const TICKET_ENTRY: &str = "ticket:entry";
 
 /// The ack of every state-changing event: `{"ok":true,"data":..}` or
 /// `{"ok":false,"error":{..}}`.
@@ -332,6 +336,12 @@ pub enum ServerEvent {
     Notification(NotificationEvent),
     #[serde(rename = "customer:updated")]
     CustomerUpdated(CustomerEvent),
+    #[serde(rename = "ticket:created")]
+    TicketCreated(TicketEvent),
+    #[serde(rename = "ticket:updated")]
+    TicketUpdated(TicketEvent),
+    #[serde(rename = "ticket:entry")]
+    TicketEntry(TicketEntryEvent),
 }
 
 impl ServerEvent {
@@ -344,6 +354,9 @@ impl ServerEvent {
             ServerEvent::Presence(_) => PRESENCE,
             ServerEvent::Notification(_) => NOTIFICATION,
             ServerEvent::CustomerUpdated(_) => CUSTOMER_UPDATED,
+            ServerEvent::TicketCreated(_) => TICKET_CREATED,
+            ServerEvent::TicketUpdated(_) => TICKET_UPDATED,
+            ServerEvent::TicketEntry(_) => TICKET_ENTRY,
         }
     }
 
@@ -355,6 +368,8 @@ impl ServerEvent {
             ServerEvent::Presence(e) => e.event_id,
             ServerEvent::Notification(e) => e.event_id,
             ServerEvent::CustomerUpdated(e) => e.event_id,
+            ServerEvent::TicketCreated(e) | ServerEvent::TicketUpdated(e) => e.event_id,
+            ServerEvent::TicketEntry(e) => e.event_id,
         }
     }
 }

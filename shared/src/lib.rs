@@ -8,5 +8,6 @@ pub mod events;
 pub mod limits;
 pub mod model;
 pub mod text;
+pub mod ticket;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};

@@ -279,7 +279,11 @@ fn chat_of(ev: &ServerEvent) -> Option<&str> {
         ServerEvent::MessageNew(e) => Some(&e.message.chat_id),
         ServerEvent::MessageRead(e) => Some(&e.chat_id),
         ServerEvent::Notification(e) => e.notification.chat_id.as_deref(),
-        ServerEvent::Presence(_) | ServerEvent::CustomerUpdated(_) => None,
+        ServerEvent::TicketCreated(_)
+        | ServerEvent::TicketUpdated(_)
+        | ServerEvent::TicketEntry(_)
+        | ServerEvent::Presence(_)
+        | ServerEvent::CustomerUpdated(_) => None,
     }
 }
 

@@ -15,6 +15,7 @@ use shared::model::{
     Message, Notification, Page, Rating,
 };
 use shared::text::{sanitize, sanitize_line};
+use shared::ticket::{Ticket, TicketEntry, TicketEntryEvent, TicketEvent, TicketLink};
 
 /// Types that carry untrusted text.
 pub trait Sanitize {
@@ -174,6 +175,38 @@ impl Sanitize for Department {
     }
 }
 
+impl Sanitize for TicketLink {
+    fn sanitize(&mut self) {
+        line(&mut self.ticket_id);
+    }
+}
+
+impl Sanitize for Ticket {
+    fn sanitize(&mut self) {
+        line(&mut self.id);
+        line(&mut self.subject);
+        self.customer.sanitize();
+        line(&mut self.department_id);
+        opt_line(&mut self.assignee_id);
+        self.tags.iter_mut().for_each(line);
+        opt_line(&mut self.chat_id);
+        opt_line(&mut self.merged_into);
+        self.links.iter_mut().for_each(Sanitize::sanitize);
+        opt_text(&mut self.resolution);
+    }
+}
+
+impl Sanitize for TicketEntry {
+    fn sanitize(&mut self) {
+        line(&mut self.id);
+        line(&mut self.ticket_id);
+        line(&mut self.client_msg_id);
+        self.author.sanitize();
+        text(&mut self.body);
+        self.attachments.iter_mut().for_each(Sanitize::sanitize);
+    }
+}
+
 impl Sanitize for Notification {
     fn sanitize(&mut self) {
         line(&mut self.kind);
@@ -207,6 +240,9 @@ impl Sanitize for ServerEvent {
                 notification.sanitize()
             }
             ServerEvent::CustomerUpdated(CustomerEvent { customer, .. }) => customer.sanitize(),
+            ServerEvent::TicketCreated(TicketEvent { ticket, .. })
+            | ServerEvent::TicketUpdated(TicketEvent { ticket, .. }) => ticket.sanitize(),
+            ServerEvent::TicketEntry(TicketEntryEvent { entry, .. }) => entry.sanitize(),
         }
     }
 }

@@ -39,5 +39,9 @@ pub(super) fn apply_push(state: &mut State, ev: ServerEvent, fx: &mut Vec<Effect
         ServerEvent::Presence(e) => directory::presence(state, e.agent),
         ServerEvent::CustomerUpdated(e) => directory::customer_changed(state, e.customer),
         ServerEvent::Notification(e) => notifications::on_push(state, e.notification, fx),
+        // The tickets view is not there yet; its pushes are applied once it is.
+        ServerEvent::TicketCreated(_)
+        | ServerEvent::TicketUpdated(_)
+        | ServerEvent::TicketEntry(_) => {}
     }
 }

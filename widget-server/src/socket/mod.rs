@@ -188,6 +188,8 @@ async fn emit_event<A: Adapter>(op: BroadcastOperators<A>, ev: &ServerEvent) {
         ServerEvent::Presence(e) => op.emit(name, e).await,
         ServerEvent::Notification(e) => op.emit(name, e).await,
         ServerEvent::CustomerUpdated(e) => op.emit(name, e).await,
+        ServerEvent::TicketCreated(e) | ServerEvent::TicketUpdated(e) => op.emit(name, e).await,
+        ServerEvent::TicketEntry(e) => op.emit(name, e).await,
     };
     if let Err(e) = r {
         tracing::warn!(error = %e, event = name, "push failed for some sockets");

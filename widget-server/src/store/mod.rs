@@ -16,6 +16,7 @@ use shared::model::{
     Agent, AgentStatus, Attachment, Chat, ChatStatus, Customer, CustomerProfile, Department,
     EventId, Message, MessageKind, Page, Role, Seq,
 };
+use shared::ticket::{TicketEntryEvent, TicketEvent};
 use time::OffsetDateTime;
 
 pub mod fail;
@@ -379,6 +380,18 @@ pub fn decode_event(
         events::CUSTOMER_UPDATED => ServerEvent::CustomerUpdated(CustomerEvent {
             event_id,
             customer: serde_json::from_str(payload)?,
+        }),
+        events::TICKET_CREATED => ServerEvent::TicketCreated(TicketEvent {
+            event_id,
+            ticket: serde_json::from_str(payload)?,
+        }),
+        events::TICKET_UPDATED => ServerEvent::TicketUpdated(TicketEvent {
+            event_id,
+            ticket: serde_json::from_str(payload)?,
+        }),
+        events::TICKET_ENTRY => ServerEvent::TicketEntry(TicketEntryEvent {
+            event_id,
+            entry: serde_json::from_str(payload)?,
         }),
         other => {
             return Err(serde::de::Error::custom(format!("unknown event {other}")));
