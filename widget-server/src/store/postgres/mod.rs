@@ -91,6 +91,7 @@ mod directory;
 mod events;
 mod messages;
 mod rows;
+mod tickets;
 mod tx;
 mod visitors;
 mod writer;
