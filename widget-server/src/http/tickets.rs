@@ -103,10 +103,9 @@ async fn list(
         Some("true") => SpamFilter::Only,
         Some("any") => SpamFilter::Any,
         Some(other) => {
-            return Err(ApiError::invalid(format!(
-                "spam {other:?}: expected false, true or any"
-            ))
-            .into());
+            return Err(
+                ApiError::invalid(format!("spam {other:?}: expected false, true or any")).into(),
+            );
         }
     };
     let sort = match nonempty(q.sort).as_deref() {
@@ -137,7 +136,10 @@ async fn list(
     let tag = nonempty(q.tag).map(|t| validate_tag(&t)).transpose()?;
     let department_id = nonempty(q.department_id);
     let customer_id = nonempty(q.customer_id);
-    for (f, v) in [("department_id", &department_id), ("customer_id", &customer_id)] {
+    for (f, v) in [
+        ("department_id", &department_id),
+        ("customer_id", &customer_id),
+    ] {
         if let Some(v) = v {
             validate_id(f, v)?;
         }
@@ -211,16 +213,15 @@ async fn create(
                 .transpose()?,
         },
         (Some(_), Some(_)) => {
-            return Err(
-                ApiError::invalid("name the customer by customer_id or customer_email, not both")
-                    .into(),
-            );
-        }
-        (None, None) => {
             return Err(ApiError::invalid(
-                "customer_email is missing: say who the ticket is for",
+                "name the customer by customer_id or customer_email, not both",
             )
             .into());
+        }
+        (None, None) => {
+            return Err(
+                ApiError::invalid("customer_email is missing: say who the ticket is for").into(),
+            );
         }
     };
     let on_behalf = r
@@ -278,10 +279,9 @@ async fn update(
 ) -> ApiResult<Json<Ticket>> {
     visible_ticket(&state, &auth, &id).await?;
     if r.tags.is_some() && (r.add_tags.is_some() || r.remove_tags.is_some()) {
-        return Err(ApiError::invalid(
-            "send tags (replace) or add_tags/remove_tags, not both",
-        )
-        .into());
+        return Err(
+            ApiError::invalid("send tags (replace) or add_tags/remove_tags, not both").into(),
+        );
     }
     if let Some(Some(a)) = &r.assignee_id {
         validate_id("assignee_id", a)?;
@@ -290,9 +290,17 @@ async fn update(
         validate_id("department_id", d)?;
     }
     let changes = TicketChanges {
-        subject: r.subject.as_deref().map(rules::validate_subject).transpose()?,
+        subject: r
+            .subject
+            .as_deref()
+            .map(rules::validate_subject)
+            .transpose()?,
         status: r.status.as_deref().map(rules::parse_status).transpose()?,
-        priority: r.priority.as_deref().map(rules::parse_priority).transpose()?,
+        priority: r
+            .priority
+            .as_deref()
+            .map(rules::parse_priority)
+            .transpose()?,
         assignee_id: r.assignee_id,
         department: None,
         tags: r.tags.map(|t| rules::validate_tags(&t)).transpose()?,
@@ -556,7 +564,10 @@ async fn export(
         let Some(last) = page.last() else { break };
         after = last.seq;
         let done = page.len() < MAX_MESSAGE_LIMIT as usize;
-        all.extend(page.into_iter().filter(|e| notes || e.kind == EntryKind::Reply || e.kind == EntryKind::Event));
+        all.extend(
+            page.into_iter()
+                .filter(|e| notes || e.kind == EntryKind::Reply || e.kind == EntryKind::Event),
+        );
         if done {
             break;
         }
@@ -584,15 +595,8 @@ async fn export(
                 };
                 out.push_str(&format!("[{when}] {who}: {}\n", e.body));
             }
-            Ok((
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                out,
-            )
-                .into_response())
+            Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], out).into_response())
         }
-        other => Err(ApiError::invalid(format!(
-            "format {other:?}: expected text or json"
-        ))
-        .into()),
+        other => Err(ApiError::invalid(format!("format {other:?}: expected text or json")).into()),
     }
 }

@@ -347,7 +347,10 @@ pub struct TicketFilter {
 pub enum TicketCustomer {
     Id(String),
     /// Found by email, or created.
-    Email { email: String, name: Option<String> },
+    Email {
+        email: String,
+        name: Option<String>,
+    },
 }
 
 /// A validated new ticket.

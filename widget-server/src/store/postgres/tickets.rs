@@ -8,7 +8,9 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use shared::ApiError;
 use shared::events::ServerEvent;
-use shared::model::{Agent, Attachment, Author, AuthorKind, ChatStatus, Customer, Notification, Page, Seq};
+use shared::model::{
+    Agent, Attachment, Author, AuthorKind, ChatStatus, Customer, Notification, Page, Seq,
+};
 use shared::ticket::{
     EntryKind, LinkKind, Ticket, TicketEntry, TicketEntryEvent, TicketEvent, TicketLink,
     TicketPriority, TicketSource, TicketStatus,
@@ -52,8 +54,7 @@ fn ticket_row(row: &PgRow) -> Result<(Ticket, i64), sqlx::Error> {
         id: row.try_get(0)?,
         number: row.try_get(1)?,
         subject: row.try_get(2)?,
-        status: TicketStatus::from_str(row.try_get(3)?)
-            .map_err(|_| decode_err("ticket status"))?,
+        status: TicketStatus::from_str(row.try_get(3)?).map_err(|_| decode_err("ticket status"))?,
         priority: TicketPriority::from_str(row.try_get(4)?).map_err(|_| decode_err("priority"))?,
         department_id: row.try_get(5)?,
         assignee_id: row.try_get(6)?,
@@ -288,8 +289,7 @@ impl Tx {
             created_at: ts(now),
         };
         let payload = serde_json::to_string(&entry)?;
-        let mut audience =
-            Audience::of_chat(&core.department_id, None, core.assignee_id.clone());
+        let mut audience = Audience::of_chat(&core.department_id, None, core.assignee_id.clone());
         let cview = if core.spam {
             None
         } else {
@@ -658,13 +658,15 @@ async fn resolve_customer(t: &mut Tx, who: &TicketCustomer) -> PgResult<Customer
             let display = name
                 .clone()
                 .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
-            sqlx::query("INSERT INTO customers (id, name, email, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(&id)
-                .bind(&display)
-                .bind(email)
-                .bind(now_ms())
-                .execute(t.conn())
-                .await?;
+            sqlx::query(
+                "INSERT INTO customers (id, name, email, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&id)
+            .bind(&display)
+            .bind(email)
+            .bind(now_ms())
+            .execute(t.conn())
+            .await?;
             t.load_customer(&id)
                 .await?
                 .ok_or_else(|| inconsistent("customer vanished"))
@@ -699,9 +701,9 @@ async fn op_create_ticket(t: &mut Tx, actor: Actor, new: NewTicket) -> PgResult<
         }
         None => match actor.department_ids.first() {
             Some(d) => d.clone(),
-            None => first_department(t).await?.ok_or_else(|| {
-                ApiError::invalid("there is no department yet; create one first")
-            })?,
+            None => first_department(t)
+                .await?
+                .ok_or_else(|| ApiError::invalid("there is no department yet; create one first"))?,
         },
     };
     if !crate::domain::actor::may_take_chat_of(actor.role, &actor.department_ids, &department_id)
@@ -945,12 +947,13 @@ async fn op_ticket_action(
             }
         }
         TicketAction::Unlink { other_id } => {
-            let removed = sqlx::query("DELETE FROM ticket_links WHERE ticket_id = $1 AND other_id = $2")
-                .bind(&id)
-                .bind(&other_id)
-                .execute(t.conn())
-                .await?
-                .rows_affected();
+            let removed =
+                sqlx::query("DELETE FROM ticket_links WHERE ticket_id = $1 AND other_id = $2")
+                    .bind(&id)
+                    .bind(&other_id)
+                    .execute(t.conn())
+                    .await?
+                    .rows_affected();
             if removed == 0 {
                 return Err(ApiError::not_found(format!(
                     "ticket {} is not linked to {other_id:?}",
@@ -1074,10 +1077,16 @@ async fn op_split(
     t.renumber(&id).await?;
     t.link(&new.id, &id, LinkKind::SplitFrom).await?;
     t.link(&id, &new.id, LinkKind::Related).await?;
-    t.event_line(&new, &rules::split_line_new(core.number, chosen.len(), &actor))
-        .await?;
-    t.event_line(&core, &rules::split_line_source(new.number, chosen.len(), &actor))
-        .await?;
+    t.event_line(
+        &new,
+        &rules::split_line_new(core.number, chosen.len(), &actor),
+    )
+    .await?;
+    t.event_line(
+        &core,
+        &rules::split_line_source(new.number, chosen.len(), &actor),
+    )
+    .await?;
     t.ticket_event(false, &id, None).await?;
     t.ticket_event(false, &new.id, None).await
 }
@@ -1151,7 +1160,14 @@ async fn op_customer_entry(
     }
     let reopen = rules::customer_entry(&core, blocked)?;
     let (entry, public) = t
-        .insert_entry(&core, &client_msg_id, author, EntryKind::Reply, &body, Vec::new())
+        .insert_entry(
+            &core,
+            &client_msg_id,
+            author,
+            EntryKind::Reply,
+            &body,
+            Vec::new(),
+        )
         .await?;
     if let Some(status) = reopen {
         let mut next = core.clone();
@@ -1164,10 +1180,7 @@ async fn op_customer_entry(
             .await?;
         t.event_line(
             &next,
-            &format!(
-                "Status: {} → {status} (the customer answered)",
-                core.status
-            ),
+            &format!("Status: {} → {status} (the customer answered)", core.status),
         )
         .await?;
     }
@@ -1235,8 +1248,15 @@ async fn op_customer_create(
         id: customer_id.clone(),
         name: cname,
     };
-    t.insert_entry(&core, &client_msg_id, author, EntryKind::Reply, &body, Vec::new())
-        .await?;
+    t.insert_entry(
+        &core,
+        &client_msg_id,
+        author,
+        EntryKind::Reply,
+        &body,
+        Vec::new(),
+    )
+    .await?;
     t.ticket_event(false, &core.id, None).await?;
     let (tk, public) = t.load_ticket(&core.id).await?;
     Ok(rules::customer_ticket(&tk, public))
@@ -1316,11 +1336,16 @@ impl TicketStore for PgStore {
         if !f.include_merged {
             w.push_str(" AND t.merged_into IS NULL");
         }
-        if let Some(q) = &f.q {
-            let num = next(
-                &mut args,
-                Arg::Int(rules::number_in_query(q).unwrap_or(-1)),
-            );
+        let by_number =
+            f.q.as_deref()
+                .filter(|q| q.trim_start().starts_with('#'))
+                .and_then(rules::number_in_query);
+        if let Some(num) = by_number {
+            // `#1042` names a ticket by its number only.
+            let m = next(&mut args, Arg::Int(num));
+            w.push_str(&format!(" AND t.number = {m}"));
+        } else if let Some(q) = &f.q {
+            let num = next(&mut args, Arg::Int(rules::number_in_query(q).unwrap_or(-1)));
             let p = next(&mut args, Arg::Text(like_pattern(q)));
             w.push_str(&format!(
                 " AND (t.number = {num} OR t.subject LIKE {p} ESCAPE '\\' OR cu.name LIKE {p} ESCAPE '\\' \
@@ -1385,7 +1410,9 @@ impl TicketStore for PgStore {
                     .bind(&id)
                     .fetch_optional(&mut *c)
                     .await?;
-                row.as_ref().map(|r| ticket_row(r).map(|(t, _)| t)).transpose()
+                row.as_ref()
+                    .map(|r| ticket_row(r).map(|(t, _)| t))
+                    .transpose()
             })
         })
         .await
