@@ -27,6 +27,15 @@ fn measure(name: &str, state: &agent_tui::state::State, w: u16, h: u16) -> anyho
 
 fn main() -> anyhow::Result<()> {
     let now = time::OffsetDateTime::now_utc();
+    // Baselines on the same machine and load: the empty Notifications view (the cost
+    // of drawing and diffing a frame at all) and the Chats view's benchmark workload.
+    let mut empty = agent_tui::fixtures::ticket_workload(0, 0, now);
+    empty.view = agent_tui::state::ViewId::Notifications;
+    empty.width = 200;
+    measure("baseline: empty view 200x60", &empty, 200, 60)?;
+    let mut chats = agent_tui::fixtures::workload(1_000, 1, 10_000, now);
+    chats.width = 200;
+    measure("baseline: chats 200x60, 1,000 chats", &chats, 200, 60)?;
     let mut list = agent_tui::fixtures::ticket_workload(1_000, 0, now);
     list.width = 200;
     measure("list 200x60, 1,000 tickets", &list, 200, 60)?;

@@ -241,7 +241,11 @@ fn timeline(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
     let cursor = tk.cursor.min(entries.len().saturating_sub(1));
     let focused = tk.focus == TicketPane::Detail;
     let (mut cur_start, mut cur_end) = (0, 0);
-    for (i, e) in entries.iter().enumerate() {
+    // Every entry takes at least a line: only the `h` entries on either side of the
+    // cursor can show, so a long timeline costs no more than a short one.
+    let first = cursor.saturating_sub(h);
+    let last = (cursor + h + 1).min(entries.len());
+    for (i, e) in entries.iter().enumerate().take(last).skip(first) {
         let is_cur = focused && i == cursor;
         if is_cur {
             cur_start = lines.len();
@@ -259,7 +263,8 @@ fn timeline(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         }
     }
     let open = tk.open.as_deref().unwrap_or_default();
-    for p in tk.pending.iter().filter(|p| p.ticket_id == open) {
+    let pending = tk.pending.iter().filter(|p| p.ticket_id == open);
+    for p in pending.filter(|_| last == entries.len()) {
         let (glyph, style) = match &p.failed {
             Some(why) => (format!("✗ not sent: {why}"), t.error),
             None => ("◷ sending…".to_owned(), t.dim),

@@ -157,7 +157,11 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         return;
     }
     let room = h.saturating_sub(lines.len()).max(1);
-    let sel = tk.selected_index();
+    let sel = tk
+        .selected
+        .as_ref()
+        .and_then(|id| rows.iter().position(|t| &t.id == id))
+        .unwrap_or(0);
     let offset = sel.saturating_sub(room - 1);
     for (i, tkt) in rows.iter().enumerate().skip(offset).take(room) {
         lines.push(row(state, t, tkt, i == sel, &c));
