@@ -177,6 +177,154 @@ pub struct TicketEntryEvent {
     pub entry: TicketEntry,
 }
 
+/// `null` and absent differ: `Some(None)` is an explicit `null` (clear the field).
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `POST /tickets`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicketRequest {
+    pub subject: String,
+    pub body: String,
+    #[serde(default)]
+    pub customer_email: Option<String>,
+    #[serde(default)]
+    pub customer_name: Option<String>,
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    #[serde(default)]
+    pub department_id: Option<String>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub due_at: Option<String>,
+    #[serde(default)]
+    pub assignee_id: Option<String>,
+    #[serde(default)]
+    pub client_msg_id: Option<String>,
+    /// The body is the customer's words typed by the agent (default: true when the
+    /// customer is named by email).
+    #[serde(default)]
+    pub on_behalf: Option<bool>,
+}
+
+/// `PATCH /tickets/{id}`: absent fields stay; `null` clears `assignee_id`/`due_at`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateTicketRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub assignee_id: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_tags: Option<Vec<String>>,
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub due_at: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+}
+
+/// `POST /tickets/{id}/entries` (agents) and `/visitor/tickets/{id}/entries`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEntryRequest {
+    #[serde(default)]
+    pub kind: Option<EntryKind>,
+    pub body: String,
+    pub client_msg_id: String,
+    #[serde(default)]
+    pub attachment_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    pub into: TicketId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitRequest {
+    pub entry_ids: Vec<EntryId>,
+    pub subject: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRequest {
+    pub ticket_id: TicketId,
+    #[serde(default = "related")]
+    pub kind: LinkKind,
+}
+
+fn related() -> LinkKind {
+    LinkKind::Related
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    #[serde(default)]
+    pub to_department_id: Option<String>,
+    #[serde(default)]
+    pub to_agent_id: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpamRequest {
+    pub spam: bool,
+    #[serde(default)]
+    pub block_customer: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    pub resolution: String,
+}
+
+/// `POST /visitor/tickets`: leave a message as a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorTicketRequest {
+    #[serde(default)]
+    pub subject: Option<String>,
+    pub body: String,
+    pub email: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    pub client_msg_id: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +341,17 @@ mod tests {
         );
         let err = "later".parse::<TicketStatus>().unwrap_err();
         assert!(err.contains("open, pending, resolved, closed"), "{err}");
+    }
+
+    #[test]
+    fn a_patch_tells_null_from_absent() {
+        let r: UpdateTicketRequest =
+            serde_json::from_str(r#"{"assignee_id": null, "priority": "high"}"#).unwrap();
+        assert_eq!(r.assignee_id, Some(None));
+        assert_eq!(r.due_at, None);
+        let r: UpdateTicketRequest = serde_json::from_str(r#"{"due_at": "x"}"#).unwrap();
+        assert_eq!(r.due_at, Some(Some("x".into())));
+        assert!(serde_json::from_str::<UpdateTicketRequest>(r#"{"priorty": "high"}"#).is_err());
     }
 
     #[test]

@@ -27,6 +27,110 @@ pub fn router() -> Router<AppState> {
             )),
         )
         .route("/visitor/attachments/{id}", get(download))
+        .route("/visitor/tickets", get(tickets).post(leave_message))
+        .route(
+            "/visitor/tickets/{id}/entries",
+            get(ticket_entries).post(answer_ticket),
+        )
+}
+
+/// The visitor's own requests (their view: no tags, no notes, no internal lines).
+async fn tickets(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Items<shared::ticket::Ticket>>> {
+    let cid = customer_id(&state, &headers).await?;
+    let items = state.store.customer_tickets(&cid).await?;
+    Ok(Json(Items { items }))
+}
+
+/// One of the visitor's tickets, or `not_found` (also for someone else's).
+async fn own_ticket(state: &AppState, cid: &str, id: &str) -> Result<(), ApiError> {
+    shared::limits::validate_id("ticket id", id)?;
+    match state.store.ticket(id).await? {
+        Some(t) if t.customer.id == cid && !t.spam && t.merged_into.is_none() => Ok(()),
+        _ => Err(ApiError::not_found(format!("no request {id}"))),
+    }
+}
+
+async fn ticket_entries(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    ApiQuery(q): ApiQuery<super::tickets::EntriesQuery>,
+) -> ApiResult<Json<Items<shared::ticket::TicketEntry>>> {
+    let cid = customer_id(&state, &headers).await?;
+    own_ticket(&state, &cid, &id).await?;
+    let (after, limit) = super::tickets::entries_window(&q)?;
+    let items = state
+        .store
+        .ticket_entries(&id, after, limit, crate::store::EntryView::Customer)
+        .await?;
+    Ok(Json(Items { items }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerRequest {
+    body: String,
+    client_msg_id: String,
+}
+
+async fn answer_ticket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    crate::error::ApiJson(r): crate::error::ApiJson<AnswerRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<shared::ticket::TicketEntry>)> {
+    let cid = customer_id(&state, &headers).await?;
+    own_ticket(&state, &cid, &id).await?;
+    let body = shared::limits::validate_body(&r.body)?;
+    let client_msg_id = shared::limits::validate_client_id("client_msg_id", &r.client_msg_id)?;
+    let (entry, replay) = state
+        .store
+        .customer_ticket_entry(&cid, &id, &body, &client_msg_id)
+        .await?;
+    let status = if replay {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::CREATED
+    };
+    Ok((status, Json(entry)))
+}
+
+/// "Leave a message": a ticket from the widget, for the visitor behind the token.
+async fn leave_message(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    crate::error::ApiJson(r): crate::error::ApiJson<shared::ticket::VisitorTicketRequest>,
+) -> ApiResult<(axum::http::StatusCode, Json<shared::ticket::Ticket>)> {
+    let cid = customer_id(&state, &headers).await?;
+    let body = shared::limits::validate_body(&r.body)?;
+    let email = shared::limits::validate_email(&r.email)?;
+    let name = r
+        .name
+        .as_deref()
+        .map(|n| shared::limits::validate_line("name", n, shared::limits::MAX_NAME_CHARS))
+        .transpose()?;
+    let subject = match r.subject.as_deref() {
+        Some(s) => crate::domain::ticket::validate_subject(s)?,
+        // The first line of the message, cut to a subject.
+        None => crate::domain::ticket::validate_subject(
+            &body
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(crate::domain::ticket::MAX_SUBJECT_CHARS)
+                .collect::<String>(),
+        )?,
+    };
+    let client_msg_id = shared::limits::validate_client_id("client_msg_id", &r.client_msg_id)?;
+    let t = state
+        .store
+        .customer_create_ticket(&cid, &subject, &body, &email, name.as_deref(), &client_msg_id)
+        .await?;
+    Ok((axum::http::StatusCode::CREATED, Json(t)))
 }
 
 async fn customer_id(state: &AppState, headers: &HeaderMap) -> Result<String, ApiError> {

@@ -16,7 +16,10 @@ use shared::model::{
     Agent, AgentStatus, Attachment, Chat, ChatStatus, Customer, CustomerProfile, Department,
     EventId, Message, MessageKind, Page, Role, Seq,
 };
-use shared::ticket::{TicketEntryEvent, TicketEvent};
+use shared::ticket::{
+    EntryKind, LinkKind, Ticket, TicketEntry, TicketEntryEvent, TicketEvent, TicketPriority,
+    TicketStatus,
+};
 use time::OffsetDateTime;
 
 pub mod fail;
@@ -25,6 +28,7 @@ pub mod sqlite;
 
 pub use crate::domain::audience::{customer_message, customer_view, visitor_attachment_url};
 pub use crate::domain::quota::UploadQuota;
+pub use crate::domain::ticket::TicketChanges;
 pub use crate::domain::{Actor, Audience, Published};
 
 #[derive(Debug, Clone)]
@@ -287,10 +291,201 @@ pub trait EventStore: Send + Sync {
     fn take_events(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Published>>;
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketSort {
+    Newest,
+    Oldest,
+    /// Highest priority first, then the latest update.
+    Priority,
+    /// Earliest due date first (tickets without one last).
+    Due,
+    /// Latest update first.
+    Updated,
+}
+
+/// Whose tickets a list shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Any,
+    Unassigned,
+    Agent(String),
+}
+
+/// Spam in a list: hidden (the default), only spam, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpamFilter {
+    Hide,
+    Only,
+    Any,
+}
+
+/// A validated ticket list query.
+#[derive(Debug, Clone)]
+pub struct TicketFilter {
+    /// Any of these statuses (empty: every status).
+    pub statuses: Vec<TicketStatus>,
+    /// Any of these priorities (empty: every priority).
+    pub priorities: Vec<TicketPriority>,
+    pub priority_min: Option<TicketPriority>,
+    pub department_id: Option<String>,
+    pub assignee: AssigneeFilter,
+    pub tag: Option<String>,
+    /// A number (`#1042`), or text in the subject, the customer's name or email, or
+    /// an entry.
+    pub q: Option<String>,
+    pub spam: SpamFilter,
+    /// Merged sources are hidden unless asked for.
+    pub include_merged: bool,
+    pub customer_id: Option<String>,
+    pub sort: TicketSort,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// Who a new ticket is for.
+#[derive(Debug, Clone)]
+pub enum TicketCustomer {
+    Id(String),
+    /// Found by email, or created.
+    Email { email: String, name: Option<String> },
+}
+
+/// A validated new ticket.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    pub subject: String,
+    pub body: String,
+    pub customer: TicketCustomer,
+    /// `None`: the first department of the actor (or of the deployment).
+    pub department_id: Option<String>,
+    pub priority: TicketPriority,
+    pub tags: Vec<String>,
+    pub due_at_ms: Option<i64>,
+    pub assignee_id: Option<String>,
+    pub client_msg_id: String,
+    /// The body is the customer's words, typed by the agent.
+    pub on_behalf: bool,
+}
+
+/// A change to a ticket, decided by `domain::ticket`.
+#[derive(Debug, Clone)]
+pub enum TicketAction {
+    /// Field changes (`changes.department` is filled by the store from `department_id`).
+    Update {
+        changes: TicketChanges,
+        department_id: Option<String>,
+    },
+    Close {
+        resolution: String,
+    },
+    Reopen,
+    Escalate {
+        to_department_id: Option<String>,
+        to_agent_id: Option<String>,
+        note: Option<String>,
+    },
+    Spam {
+        spam: bool,
+        block_customer: bool,
+    },
+    Link {
+        other_id: String,
+        kind: LinkKind,
+    },
+    Unlink {
+        other_id: String,
+    },
+}
+
+/// Whose view of a ticket's entries: an agent's (everything) or the customer's
+/// (replies only, numbered by what they see).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryView {
+    Agent,
+    Customer,
+}
+
+/// Tickets: the list, one ticket and its timeline, every ticket action, and the
+/// visitor's requests. Every change is logged as `ticket:created`/`ticket:updated`/
+/// `ticket:entry` in the same transaction.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    async fn tickets(&self, viewer: &Actor, filter: &TicketFilter) -> StoreResult<Page<Ticket>>;
+    async fn ticket(&self, id: &str) -> StoreResult<Option<Ticket>>;
+    /// Entries after `after_seq` (in the view's numbering), oldest first, at most `limit`.
+    async fn ticket_entries(
+        &self,
+        ticket_id: &str,
+        after_seq: Seq,
+        limit: u32,
+        view: EntryView,
+    ) -> StoreResult<Vec<TicketEntry>>;
+    async fn create_ticket(&self, actor: &Actor, new: NewTicket) -> StoreResult<Ticket>;
+    async fn ticket_action(
+        &self,
+        actor: &Actor,
+        ticket_id: &str,
+        action: TicketAction,
+    ) -> StoreResult<Ticket>;
+    /// A reply or note; `true` with the stored entry when it is a replay of the same
+    /// author's `client_msg_id`.
+    async fn add_ticket_entry(
+        &self,
+        actor: &Actor,
+        ticket_id: &str,
+        kind: EntryKind,
+        body: &str,
+        client_msg_id: &str,
+        attachment_ids: &[String],
+    ) -> StoreResult<(TicketEntry, bool)>;
+    /// Moves every entry of `ticket_id` into `into` (after its own); answers the target.
+    async fn merge_ticket(&self, actor: &Actor, ticket_id: &str, into: &str)
+    -> StoreResult<Ticket>;
+    /// Moves the chosen entries to a new ticket linked `split_from`; answers it.
+    async fn split_ticket(
+        &self,
+        actor: &Actor,
+        ticket_id: &str,
+        entry_ids: &[String],
+        subject: &str,
+    ) -> StoreResult<Ticket>;
+    /// A new ticket with the same fields and the first entry's text.
+    async fn clone_ticket(&self, actor: &Actor, ticket_id: &str) -> StoreResult<Ticket>;
+    /// The customer's own tickets, in their view, newest first.
+    async fn customer_tickets(&self, customer_id: &str) -> StoreResult<Vec<Ticket>>;
+    /// Every ticket of a customer (agents' view, for the profile), newest first.
+    async fn tickets_of_customer(&self, customer_id: &str) -> StoreResult<Vec<Ticket>>;
+    /// The customer answers their ticket (a resolved or pending one reopens).
+    async fn customer_ticket_entry(
+        &self,
+        customer_id: &str,
+        ticket_id: &str,
+        body: &str,
+        client_msg_id: &str,
+    ) -> StoreResult<(TicketEntry, bool)>;
+    /// A visitor leaves a message as a ticket (source `widget`); answers their view.
+    async fn customer_create_ticket(
+        &self,
+        customer_id: &str,
+        subject: &str,
+        body: &str,
+        email: &str,
+        name: Option<&str>,
+        client_msg_id: &str,
+    ) -> StoreResult<Ticket>;
+}
+
 /// A whole backend: every domain's store. Writes are acknowledged only after commit.
 #[async_trait]
 pub trait Store:
-    DirectoryStore + ChatStore + VisitorStore + AttachmentStore + CannedStore + EventStore + 'static
+    DirectoryStore
+    + ChatStore
+    + VisitorStore
+    + AttachmentStore
+    + CannedStore
+    + EventStore
+    + TicketStore
+    + 'static
 {
     /// Flushes and closes the store; writes after this fail with `unavailable`.
     async fn close_store(&self);

@@ -91,6 +91,7 @@ mod directory;
 mod events;
 mod messages;
 mod rows;
+mod tickets;
 mod tx;
 mod visitors;
 mod writer;
@@ -98,13 +99,24 @@ mod writer;
 pub use writer::{EVENT_LOCK, Fail, MAX_BATCH, PgResult, Tx};
 
 pub fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        AssertSqlSafe(include_str!("../../../migrations/postgres/0001_init.sql")).into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/postgres/0001_init.sql"))
+                .into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            Cow::Borrowed("tickets"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/postgres/0002_tickets.sql"))
+                .into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// How a node uses its database.

@@ -104,6 +104,14 @@ pub fn migrator() -> Migrator {
             .into_sql_str(),
             false,
         ),
+        Migration::new(
+            5,
+            Cow::Borrowed("tickets"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/sqlite/0005_tickets.sql"))
+                .into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -257,6 +265,7 @@ mod directory;
 mod events;
 mod messages;
 mod rows;
+mod tickets;
 mod tx;
 mod visitors;
 mod writer;

@@ -1,0 +1,83 @@
+-- Tickets: a human number from a counter row (never reused), a timeline of entries
+-- with a per-ticket seq and, for what the customer sees, a separate public_seq.
+CREATE TABLE ticket_counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    next_number INTEGER NOT NULL
+);
+INSERT INTO ticket_counter (id, next_number) VALUES (1, 1001);
+
+CREATE TABLE tickets (
+    id TEXT PRIMARY KEY,
+    number INTEGER NOT NULL UNIQUE,
+    subject TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'pending', 'resolved', 'closed')),
+    priority TEXT NOT NULL CHECK (priority IN ('low', 'medium', 'high', 'urgent')),
+    priority_rank INTEGER NOT NULL,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    department_id TEXT NOT NULL REFERENCES departments(id),
+    assignee_id TEXT REFERENCES agents(id),
+    tags TEXT NOT NULL DEFAULT '[]',
+    due_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('agent', 'chat', 'widget', 'email')),
+    chat_id TEXT REFERENCES chats(id),
+    merged_into TEXT REFERENCES tickets(id),
+    resolution TEXT,
+    spam INTEGER NOT NULL DEFAULT 0,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    public_seq INTEGER NOT NULL DEFAULT 0,
+    entry_count INTEGER NOT NULL DEFAULT 0
+);
+-- The default list (not spam, not merged) by department or assignee, newest update first.
+CREATE INDEX tickets_dept_updated ON tickets(department_id, updated_at);
+CREATE INDEX tickets_assignee_updated ON tickets(assignee_id, updated_at);
+CREATE INDEX tickets_status_updated ON tickets(status, updated_at);
+CREATE INDEX tickets_updated ON tickets(updated_at);
+CREATE INDEX tickets_created ON tickets(created_at);
+CREATE INDEX tickets_priority ON tickets(priority_rank, updated_at);
+CREATE INDEX tickets_due ON tickets(due_at);
+CREATE INDEX tickets_customer ON tickets(customer_id, created_at);
+CREATE INDEX tickets_chat ON tickets(chat_id);
+
+CREATE TABLE ticket_tags (
+    tag TEXT NOT NULL,
+    ticket_id TEXT NOT NULL REFERENCES tickets(id),
+    PRIMARY KEY (tag, ticket_id)
+);
+
+CREATE TABLE ticket_links (
+    ticket_id TEXT NOT NULL REFERENCES tickets(id),
+    other_id TEXT NOT NULL REFERENCES tickets(id),
+    kind TEXT NOT NULL CHECK (kind IN ('related', 'duplicate_of', 'split_from')),
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (ticket_id, other_id)
+);
+
+CREATE TABLE ticket_entries (
+    id TEXT PRIMARY KEY,
+    ticket_id TEXT NOT NULL REFERENCES tickets(id),
+    seq INTEGER NOT NULL,
+    public_seq INTEGER,
+    client_msg_id TEXT NOT NULL,
+    author_kind TEXT NOT NULL,
+    author_id TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('reply', 'note', 'event')),
+    body TEXT NOT NULL,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    created_at INTEGER NOT NULL,
+    UNIQUE (ticket_id, seq),
+    UNIQUE (ticket_id, client_msg_id)
+);
+
+-- Internal notes about a customer (agents only).
+CREATE TABLE customer_notes (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    author_id TEXT NOT NULL,
+    author_name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX customer_notes_customer ON customer_notes(customer_id, created_at);
