@@ -55,7 +55,9 @@ const SEEDS: &[Seed] = &[
         due_h: Some(4),
         assignee: Some("priya@demo.example"),
         body: "My card statement shows two payments of 349.00 for order #48213. Please refund one of them.",
-        then: &["n:Both captures are visible in the payment dashboard; the second one is a retry that should have been voided."],
+        then: &[
+            "n:Both captures are visible in the payment dashboard; the second one is a retry that should have been voided.",
+        ],
         end: "open",
     },
     Seed {
@@ -68,7 +70,9 @@ const SEEDS: &[Seed] = &[
         due_h: Some(24),
         assignee: Some("sam@demo.example"),
         body: "The new remote blinks red three times and nothing happens. Batteries are new.",
-        then: &["r:Please hold the Home and Back buttons together for 5 seconds while pointing at the projector, then tell us what the light does."],
+        then: &[
+            "r:Please hold the Home and Back buttons together for 5 seconds while pointing at the projector, then tell us what the light does.",
+        ],
         end: "pending",
     },
     Seed {
@@ -81,7 +85,9 @@ const SEEDS: &[Seed] = &[
         due_h: Some(48),
         assignee: Some("tom@demo.example"),
         body: "Our school wants 20 short-throw projectors with ceiling mounts. Can you send a quote with education pricing?",
-        then: &["n:Education discount is 12% above 10 units; check the mount stock before quoting."],
+        then: &[
+            "n:Education discount is 12% above 10 units; check the mount stock before quoting.",
+        ],
         end: "open",
     },
     Seed {
@@ -94,7 +100,9 @@ const SEEDS: &[Seed] = &[
         due_h: None,
         assignee: Some("lena@demo.example"),
         body: "How much is a replacement lamp for the Y1 and how long does delivery take?",
-        then: &["r:The Y1 lamp is 59.00 and ships in 2 working days. Here is the link to order it."],
+        then: &[
+            "r:The Y1 lamp is 59.00 and ships in 2 working days. Here is the link to order it.",
+        ],
         end: "resolved",
     },
     Seed {
@@ -107,7 +115,9 @@ const SEEDS: &[Seed] = &[
         due_h: None,
         assignee: Some("sam@demo.example"),
         body: "Everything on HDMI 1 looks purple. HDMI 2 is fine.",
-        then: &["r:Please set Colour Space to RGB under Picture > Advanced — some players send YCbCr that the HDMI 1 input reads wrongly."],
+        then: &[
+            "r:Please set Colour Space to RGB under Picture > Advanced — some players send YCbCr that the HDMI 1 input reads wrongly.",
+        ],
         end: "closed:Colour space set to RGB; customer confirmed the picture is right.",
     },
     Seed {
@@ -172,7 +182,9 @@ const SEEDS: &[Seed] = &[
         due_h: None,
         assignee: Some("lena@demo.example"),
         body: "There is a bright dot in the same place on every picture.",
-        then: &["r:That is covered by the warranty: a courier will collect the unit on Thursday and bring a new one."],
+        then: &[
+            "r:That is covered by the warranty: a courier will collect the unit on Thursday and bring a new one.",
+        ],
         end: "resolved",
     },
     Seed {
@@ -304,7 +316,12 @@ pub async fn seed(
             }),
         )
         .await?;
-        act(rest, &format!("/tickets/{}/merge", dup.id), json!({"into": remote.id})).await?;
+        act(
+            rest,
+            &format!("/tickets/{}/merge", dup.id),
+            json!({"into": remote.id}),
+        )
+        .await?;
     }
     // Two problems in one ticket: the second one is split off.
     let both = act(
@@ -321,8 +338,20 @@ pub async fn seed(
         }),
     )
     .await?;
-    entry(rest, &both.id, "reply", "Please try Settings > Display > Keystone > Reset, then run auto keystone on a flat wall.").await?;
-    let app = entry(rest, &both.id, "note", "The customer also says the WZATCO app cannot find the projector on Wi-Fi: separate issue.").await?;
+    entry(
+        rest,
+        &both.id,
+        "reply",
+        "Please try Settings > Display > Keystone > Reset, then run auto keystone on a flat wall.",
+    )
+    .await?;
+    let app = entry(
+        rest,
+        &both.id,
+        "note",
+        "The customer also says the WZATCO app cannot find the projector on Wi-Fi: separate issue.",
+    )
+    .await?;
     act(
         rest,
         &format!("/tickets/{}/split", both.id),

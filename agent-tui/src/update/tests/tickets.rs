@@ -311,7 +311,7 @@ fn sort_key_and_command_reload_and_the_order_matches_the_server() {
     b.due_at = Some(T0 + Duration::hours(5));
     c.due_at = Some(T0 + Duration::hours(1));
     let order = |sort| {
-        let mut v = vec![a.clone(), b.clone(), c.clone()];
+        let mut v = [a.clone(), b.clone(), c.clone()];
         v.sort_by(|x, y| compare(sort, x, y));
         v.iter().map(|t| t.number).collect::<Vec<_>>()
     };

@@ -43,6 +43,22 @@ pub(crate) fn open_ticket(state: &mut State, id: &TicketId, fx: &mut Vec<Effect>
     if let Some(c) = t.tickets.get(id).map(|t| t.customer.id.clone()) {
         fx.push(TicketCmd::LoadCustomer(c).into());
     }
+    // Linked tickets are named by number in the header: load the ones not listed.
+    let links: Vec<TicketId> = t
+        .tickets
+        .get(id)
+        .map(|tk| {
+            tk.links
+                .iter()
+                .map(|l| l.ticket_id.clone())
+                .chain(tk.merged_into.clone())
+                .filter(|other| !t.tickets.contains_key(other))
+                .collect()
+        })
+        .unwrap_or_default();
+    for other in links {
+        fx.push(TicketCmd::Load(other).into());
+    }
     clamp_cursor(state);
 }
 

@@ -182,11 +182,8 @@ fn search_key(state: &mut State, ev: KeyEvent, fx: &mut Vec<Effect>) {
             t.selected = None;
             list::reload(state, fx);
         }
-        KeyCode::Backspace => {
-            if t.search_input.pop().is_none() {
-                state.mode = Mode::Normal;
-            }
-        }
+        KeyCode::Backspace if t.search_input.pop().is_none() => state.mode = Mode::Normal,
+        KeyCode::Backspace => {}
         KeyCode::Down => apply(state, Action::MoveDown, fx),
         KeyCode::Up => apply(state, Action::MoveUp, fx),
         KeyCode::Char('u') if ctrl => t.search_input.clear(),
