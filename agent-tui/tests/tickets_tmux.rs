@@ -1,7 +1,7 @@
 //! End to end: the real `agent-tui` binary in tmux against a real widget server on a
-//! loopback port. The agent opens the Tickets view, filters it, opens a ticket,
-//! replies, changes status and priority, and closes it with a resolution; each step
-//! is checked on the screen and in the server's answers.
+//! loopback port. The agent opens the Tickets view, filters it, sees a new ticket
+//! arrive live, opens a ticket, replies, changes status and priority, and closes it
+//! with a resolution; each step is checked on the screen and in the server's answers.
 
 // A test may stop at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -263,6 +263,16 @@ async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
         s.contains("filter status=open")
             && s.contains("Tickets (2)")
             && !s.contains("Lamp replacement quote")
+    });
+
+    // A ticket created elsewhere arrives live, marked unread, because it matches.
+    new_ticket(&api, "Screen flickers at 60 Hz", "Flickers on every input.", "urgent").await;
+    tmux.wait_for("the pushed ticket", |s| {
+        s.contains("Tickets (3)")
+            && s
+                .lines()
+                .any(|l| l.contains("●#") && l.contains("Screen flickers at 60 Hz"))
+            && s.contains("Tickets] ⚑1")
     });
 
     // A wrong filter is refused and says why.
