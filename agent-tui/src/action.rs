@@ -55,6 +55,17 @@ pub enum Action {
     // Notifications.
     ToggleRead,
     MarkAllRead,
+    // Tickets.
+    NextPage,
+    PrevPage,
+    CycleSort,
+    EditFilter,
+    MarkEntry,
+    SetTicketStatus,
+    SetPriority,
+    Assign,
+    SetDue,
+    Merge,
     /// Show a view (`go_chats`, `go_notifications`…; named by `Action::name`).
     #[serde(skip)]
     GoTo(ViewId),
@@ -63,7 +74,7 @@ pub enum Action {
 
 impl Action {
     /// Every action but the go-to ones, which `all` adds per view.
-    const PLAIN: [Action; 40] = [
+    const PLAIN: [Action; 50] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -103,6 +114,16 @@ impl Action {
         Action::CannedBrowse,
         Action::ToggleRead,
         Action::MarkAllRead,
+        Action::NextPage,
+        Action::PrevPage,
+        Action::CycleSort,
+        Action::EditFilter,
+        Action::MarkEntry,
+        Action::SetTicketStatus,
+        Action::SetPriority,
+        Action::Assign,
+        Action::SetDue,
+        Action::Merge,
         Action::Quit,
     ];
 
@@ -152,9 +173,9 @@ impl Action {
             Action::FocusQueue => "show the queue",
             Action::FocusChat => "show the chat",
             Action::FocusCustomer => "show the customer",
-            Action::Open => "open the selected chat or notification (in pickers: choose)",
+            Action::Open => "open the selected chat, ticket or notification (in pickers: choose)",
             Action::NextUnread => "jump to the next chat with unread messages",
-            Action::Search => "search the queue",
+            Action::Search => "search the queue or the tickets",
             Action::ClearFilter => "clear search and filters",
             Action::Compose => "write a reply",
             Action::ComposeNote => "write an internal note",
@@ -162,11 +183,11 @@ impl Action {
             Action::Send => "send the message",
             Action::Normal => "leave the mode (back to normal)",
             Action::Claim => "claim the chat",
-            Action::Close => "close the chat (asks for a resolution)",
-            Action::Reopen => "reopen a closed chat",
+            Action::Close => "close the chat or ticket (asks for a resolution)",
+            Action::Reopen => "reopen a closed chat or ticket",
             Action::Transfer => "transfer to an agent or department",
-            Action::Tag => "tag the chat",
-            Action::Export => "export the transcript to a file",
+            Action::Tag => "tag the chat or ticket",
+            Action::Export => "export the transcript or ticket to a file",
             Action::SetStatus => "set your status",
             Action::CommandLine => "command line",
             Action::Help => "this help",
@@ -180,6 +201,16 @@ impl Action {
             Action::CannedBrowse => "switch between typing the search and browsing with j/k",
             Action::ToggleRead => "mark the notification read or unread",
             Action::MarkAllRead => "mark every notification read",
+            Action::NextPage => "next page of the list",
+            Action::PrevPage => "previous page of the list",
+            Action::CycleSort => "next sort order (updated, newest, oldest, priority, due)",
+            Action::EditFilter => "edit the filter line (:filter)",
+            Action::MarkEntry => "mark or unmark the timeline entry for :split",
+            Action::SetTicketStatus => "set the ticket's status (:status)",
+            Action::SetPriority => "set the ticket's priority (:priority)",
+            Action::Assign => "assign the ticket to an agent or department (picker)",
+            Action::SetDue => "set the ticket's due date (:due)",
+            Action::Merge => "merge the ticket into another (picker with search)",
             Action::Quit => "quit",
         };
         text.to_owned()

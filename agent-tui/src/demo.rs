@@ -252,8 +252,9 @@ pub async fn run(
     }));
     wait_healthy(&server).await?;
     seed_canned(&server).await?;
-
     let dept_ids: Vec<(String, String)> = depts.into_iter().map(|d| (d.name, d.id)).collect();
+    seed_tickets(&server, &dept_ids).await?;
+
     let sim = tokio::spawn(simulate(
         server.clone(),
         dept_ids,
@@ -387,6 +388,26 @@ async fn seed_canned(server: &str) -> anyhow::Result<()> {
             .await
             .map_err(|e| anyhow::anyhow!("seeding canned response /{shortcut}: {}", e.message()))?;
     }
+    let _ = rest.logout().await;
+    Ok(())
+}
+
+/// Adds the helpdesk's tickets (see `demo_tickets`), as the demo supervisor.
+async fn seed_tickets(server: &str, depts: &[(String, String)]) -> anyhow::Result<()> {
+    let rest = Rest::new(server)?;
+    let a = rest
+        .login(DEMO_EMAIL, DEMO_PASSWORD, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo sign-in failed: {}", e.message()))?;
+    let rest = rest.with_token(a.token);
+    let agents: Vec<(String, String)> = rest
+        .agents()
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding tickets: {}", e.message()))?
+        .into_iter()
+        .map(|a| (a.email, a.id))
+        .collect();
+    crate::demo_tickets::seed(&rest, depts, &agents).await?;
     let _ = rest.logout().await;
     Ok(())
 }

@@ -6,6 +6,7 @@ pub use crate::net::canned::CannedCmd;
 pub use crate::net::chats::ChatCmd;
 pub use crate::net::directory::DirectoryCmd;
 pub use crate::net::session::SessionCmd;
+pub use crate::net::tickets::TicketCmd;
 use crate::state::{OutboxItem, Session};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,7 @@ pub enum NetCmd {
     Directory(DirectoryCmd),
     Canned(CannedCmd),
     Attachments(AttachmentCmd),
+    Tickets(TicketCmd),
 }
 
 macro_rules! into_effect {
@@ -58,4 +60,5 @@ into_effect!(
     DirectoryCmd => Directory,
     CannedCmd => Canned,
     AttachmentCmd => Attachments,
+    TicketCmd => Tickets,
 );

@@ -166,3 +166,92 @@ pub fn workload(waiting: usize, mine: usize, per_chat: usize, now: OffsetDateTim
     }
     s
 }
+
+/// A signed-in state in the Tickets view: `known` tickets in memory, a full page of
+/// 20 listed (of `known` in all), some overdue, unread and assigned; with
+/// `entries > 0`, the first ticket is open with that many timeline entries.
+pub fn ticket_workload(known: usize, entries: usize, now: OffsetDateTime) -> State {
+    use shared::ticket::{
+        EntryKind, Ticket, TicketEntry, TicketPriority, TicketSource, TicketStatus,
+    };
+    let mut s = workload(0, 0, 0, now);
+    s.view = crate::state::ViewId::Tickets;
+    s.directory.agents = vec![me()];
+    for i in 0..known {
+        let t = Ticket {
+            id: format!("ticket-{i:06}"),
+            number: 1000 + i as i64,
+            subject: text(i, 6),
+            status: TicketStatus::ALL[i % 4],
+            priority: TicketPriority::ALL[i % 4],
+            customer: Customer {
+                id: format!("cust-{i}"),
+                name: format!("Customer {i}"),
+                email: Some(format!("c{i}@example.com")),
+                phone: None,
+                location: None,
+                tags: vec![],
+                custom_fields: Default::default(),
+                blocked: false,
+                created_at: now,
+            },
+            department_id: "d1".into(),
+            assignee_id: (i % 3 == 0).then(|| "me".to_owned()),
+            tags: vec!["projector".into()],
+            due_at: (i % 2 == 0).then(|| now + Duration::hours(i as i64 % 48 - 24)),
+            created_at: now - Duration::minutes(i as i64 * 5),
+            updated_at: now - Duration::minutes(i as i64),
+            source: TicketSource::Widget,
+            chat_id: None,
+            merged_into: None,
+            links: vec![],
+            resolution: None,
+            spam: false,
+            last_seq: 0,
+            entry_count: 0,
+        };
+        if i % 5 == 0 {
+            s.tickets.unread.insert(t.id.clone());
+        }
+        if i < crate::state::views::tickets::PER_PAGE as usize {
+            s.tickets.list.push(t.id.clone());
+        }
+        s.tickets.tickets.insert(t.id.clone(), t);
+    }
+    s.tickets.total = known as i64;
+    if entries > 0 && known > 0 {
+        let id = "ticket-000000".to_owned();
+        let tl = s.tickets.timelines.entry(id.clone()).or_default();
+        for seq in 1..=entries as i64 {
+            let (kind, who) = match seq % 5 {
+                0 => (EntryKind::Event, AuthorKind::Agent),
+                1 | 3 => (EntryKind::Reply, AuthorKind::Customer),
+                2 => (EntryKind::Reply, AuthorKind::Agent),
+                _ => (EntryKind::Note, AuthorKind::Agent),
+            };
+            tl.entries.insert(
+                seq,
+                TicketEntry {
+                    id: format!("e{seq}"),
+                    ticket_id: id.clone(),
+                    seq,
+                    client_msg_id: format!("m{seq}"),
+                    author: Author {
+                        kind: who,
+                        id: "x".into(),
+                        name: "Someone".into(),
+                    },
+                    kind,
+                    body: text(seq as usize, 14),
+                    attachments: vec![],
+                    created_at: now - Duration::minutes(entries as i64 - seq),
+                },
+            );
+        }
+        tl.loaded = true;
+        s.tickets.open = Some(id.clone());
+        s.tickets.selected = Some(id);
+        s.tickets.cursor = usize::MAX;
+    }
+    s
+}

@@ -8,12 +8,14 @@
 //! - `ui`: `render(&State, &mut Frame)`: bars and overlays, `ui/views/` per view;
 //! - `net`: the worker that owns REST and the socket, and sanitises all input;
 //! - `config`: config file, session and outbox files;
-//! - `app`: the terminal loop; `demo`: the one-command demo.
+//! - `app`: the terminal loop; `demo`: the one-command demo (`demo_tickets`: its
+//!   helpdesk tickets).
 
 pub mod action;
 pub mod app;
 pub mod config;
 pub mod demo;
+mod demo_tickets;
 pub mod effect;
 pub mod fixtures;
 pub mod keys;

@@ -12,6 +12,7 @@ pub use crate::net::canned::CannedReply;
 pub use crate::net::chats::{ChatOp, ChatReply};
 pub use crate::net::directory::DirectoryReply;
 pub use crate::net::session::SessionReply;
+pub use crate::net::tickets::{TicketOp, TicketReply};
 
 // Messages move through a channel a few at a time; boxing the network variant
 // would buy nothing measurable.
@@ -69,6 +70,7 @@ pub enum NetEvent {
     Directory(DirectoryReply),
     Canned(CannedReply),
     Attachments(AttachmentReply),
+    Tickets(TicketReply),
     /// A request that has no better place to report: shown in the message line.
     Failed {
         what: String,

@@ -11,6 +11,7 @@ pub mod rest;
 pub mod sanitize;
 pub mod session;
 pub mod socket;
+pub mod tickets;
 pub mod transcript;
 
 use serde::de::DeserializeOwned;
@@ -103,7 +104,10 @@ pub fn push_event(event: &str, data: Value) -> Option<NetEvent> {
         | ev::MESSAGE_READ
         | ev::PRESENCE
         | ev::NOTIFICATION
-        | ev::CUSTOMER_UPDATED => decode::<ServerEvent>(json!({"event": event, "data": data}))
+        | ev::CUSTOMER_UPDATED
+        | ev::TICKET_CREATED
+        | ev::TICKET_UPDATED
+        | ev::TICKET_ENTRY => decode::<ServerEvent>(json!({"event": event, "data": data}))
             .ok()
             .map(NetEvent::Push),
         _ => None,
@@ -184,6 +188,7 @@ impl Worker {
             NetCmd::Directory(c) => self.directory(c),
             NetCmd::Canned(c) => self.canned(c),
             NetCmd::Attachments(c) => self.attachments(c),
+            NetCmd::Tickets(c) => self.tickets(c),
         }
     }
 }

@@ -297,6 +297,57 @@ impl Rest {
     }
 }
 
+impl Rest {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// `GET path?query`, decoded and sanitised.
+    pub async fn get_as<T: DeserializeOwned + Sanitize>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, RestError> {
+        self.send(self.http.get(self.url(path)).query(query)).await
+    }
+
+    /// `POST path` with a JSON body, decoded and sanitised.
+    pub async fn post_as<T: DeserializeOwned + Sanitize>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, RestError> {
+        self.send(self.http.post(self.url(path)).json(body)).await
+    }
+
+    /// `PATCH path` with a JSON body, decoded and sanitised.
+    pub async fn patch_as<T: DeserializeOwned + Sanitize>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, RestError> {
+        self.send(self.http.patch(self.url(path)).json(body)).await
+    }
+
+    pub async fn delete_path(&self, path: &str) -> Result<(), RestError> {
+        self.fetch(self.http.delete(self.url(path)))
+            .await
+            .map(|_| ())
+    }
+
+    /// A body as text (an export), not yet cleaned: the caller cleans it.
+    pub async fn get_text(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<String, RestError> {
+        let body = self
+            .fetch(self.http.get(self.url(path)).query(query))
+            .await?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
+    }
+}
+
 /// The server's `{"error"}` answer, sanitised, or a plain one naming the status.
 fn error_from(status: reqwest::StatusCode, body: &[u8]) -> ApiError {
     match serde_json::from_slice::<ErrorBody>(body) {

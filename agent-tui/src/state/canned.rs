@@ -53,16 +53,23 @@ pub fn ranked(items: &[CannedResponse], query: &str) -> Vec<usize> {
 impl State {
     /// The value of one variable for the open chat and the signed-in agent.
     pub fn canned_variable(&self, name: &str) -> Option<String> {
-        let chat = self.chats.open_entry().map(|e| &e.chat);
+        // In the Tickets view the variables are the open ticket's.
+        let (customer, department) = if self.view == super::ViewId::Tickets {
+            let t = self.tickets.open_ticket();
+            (t.map(|t| &t.customer), t.map(|t| t.department_id.as_str()))
+        } else {
+            let c = self.chats.open_entry().map(|e| &e.chat);
+            (c.map(|c| &c.customer), c.map(|c| c.department_id.as_str()))
+        };
         let me = self.me();
         match name {
-            "customer_name" => chat.map(|c| c.customer.name.clone()),
-            "customer_first_name" => chat.map(|c| first_name(&c.customer.name).to_owned()),
-            "customer_email" => chat.and_then(|c| c.customer.email.clone()),
+            "customer_name" => customer.map(|c| c.name.clone()),
+            "customer_first_name" => customer.map(|c| first_name(&c.name).to_owned()),
+            "customer_email" => customer.and_then(|c| c.email.clone()),
             "agent_name" => me.map(|a| a.name.clone()),
             "agent_first_name" => me.map(|a| first_name(&a.name).to_owned()),
-            "department" => chat
-                .and_then(|c| self.department_name(&c.department_id))
+            "department" => department
+                .and_then(|d| self.department_name(d))
                 .map(str::to_owned),
             _ => None,
         }

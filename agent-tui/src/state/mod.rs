@@ -25,6 +25,7 @@ pub use views::chats::{
     ChatEntry, ChatScroll, ChatsView, ComposeKind, Composer, History, Pane, new_textarea,
 };
 pub use views::notifications::{NotificationEntry, NotificationsView};
+pub use views::tickets::{TicketPane, TicketsView};
 
 /// A signed-in agent's session, as saved on disk (mode 0600).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +187,7 @@ pub struct CommandLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickerValue {
     Agent(AgentId),
+    Ticket(shared::ticket::TicketId),
     Department(DepartmentId),
     Status(AgentStatus),
     Theme(ThemeName),
@@ -202,7 +204,17 @@ pub struct PickerItem {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickerKind {
-    Transfer { chat_id: ChatId },
+    Transfer {
+        chat_id: ChatId,
+    },
+    /// Where to merge a ticket (the search runs over the tickets the console knows).
+    MergeTicket {
+        ticket_id: shared::ticket::TicketId,
+    },
+    /// Who gets a ticket: an agent or a department.
+    AssignTicket {
+        ticket_id: shared::ticket::TicketId,
+    },
     Status,
     Theme,
 }
@@ -287,6 +299,7 @@ pub struct State {
     pub view: ViewId,
     pub chats: ChatsView,
     pub notifications: NotificationsView,
+    pub tickets: TicketsView,
     pub directory: Directory,
     pub conn: Connection,
     pub command: CommandLine,
@@ -327,6 +340,7 @@ impl State {
             view: ViewId::Chats,
             chats: ChatsView::default(),
             notifications: NotificationsView::default(),
+            tickets: TicketsView::default(),
             directory: Directory::default(),
             conn: Connection::default(),
             command: CommandLine::default(),
@@ -352,6 +366,23 @@ impl State {
 
     pub fn my_id(&self) -> Option<&str> {
         self.me().map(|a| a.id.as_str())
+    }
+
+    /// The composer of the view shown: a ticket's in the Tickets view, else the chat's.
+    pub fn composer(&self) -> &Composer {
+        if self.view == ViewId::Tickets {
+            &self.tickets.composer
+        } else {
+            &self.chats.composer
+        }
+    }
+
+    pub fn composer_mut(&mut self) -> &mut Composer {
+        if self.view == ViewId::Tickets {
+            &mut self.tickets.composer
+        } else {
+            &mut self.chats.composer
+        }
     }
 
     pub fn is_narrow(&self) -> bool {

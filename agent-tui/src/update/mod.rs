@@ -7,7 +7,7 @@ pub mod commands;
 mod directory;
 mod input;
 mod net;
-mod picker;
+pub(crate) mod picker;
 mod session;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -3,7 +3,7 @@
 
 use shared::events::ServerEvent;
 
-use super::views::{chats, notifications};
+use super::views::{chats, notifications, tickets};
 use super::{directory, flash, session};
 use crate::effect::Effect;
 use crate::msg::NetEvent;
@@ -23,6 +23,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
         NetEvent::Directory(r) => directory::on_reply(state, r, fx),
         NetEvent::Canned(r) => chats::on_canned_reply(state, r, fx),
         NetEvent::Attachments(r) => chats::on_attachment_reply(state, r),
+        NetEvent::Tickets(r) => tickets::on_reply(state, r, fx),
         NetEvent::Failed { what, error } => {
             flash(state, FlashLevel::Error, format!("{what}: {error}"));
         }
@@ -39,9 +40,8 @@ pub(super) fn apply_push(state: &mut State, ev: ServerEvent, fx: &mut Vec<Effect
         ServerEvent::Presence(e) => directory::presence(state, e.agent),
         ServerEvent::CustomerUpdated(e) => directory::customer_changed(state, e.customer),
         ServerEvent::Notification(e) => notifications::on_push(state, e.notification, fx),
-        // The tickets view is not there yet; its pushes are applied once it is.
         ServerEvent::TicketCreated(_)
         | ServerEvent::TicketUpdated(_)
-        | ServerEvent::TicketEntry(_) => {}
+        | ServerEvent::TicketEntry(_) => tickets::on_push(state, ev, fx),
     }
 }

@@ -5,7 +5,10 @@ use shared::model::AgentStatus;
 
 use super::{PAGE, flash};
 use crate::action::Action;
-use crate::effect::{ChatCmd, DirectoryCmd, Effect};
+use serde_json::{Value, json};
+
+use crate::effect::{ChatCmd, DirectoryCmd, Effect, TicketCmd};
+use crate::msg::TicketOp;
 use crate::state::{FlashLevel, Mode, Picker, PickerItem, PickerKind, PickerValue, State};
 
 pub(crate) fn open_status_picker(state: &mut State) {
@@ -90,8 +93,48 @@ pub(super) fn confirm(state: &mut State, fx: &mut Vec<Effect>) {
                 format!("Transferring to {}…", item.label),
             );
         }
+        (PickerKind::AssignTicket { ticket_id }, PickerValue::Agent(a)) => {
+            ticket_act(fx, TicketOp::Update, ticket_id, json!({ "assignee_id": a }));
+            flash(
+                state,
+                FlashLevel::Info,
+                format!("Assigning to {}…", item.label),
+            );
+        }
+        (PickerKind::AssignTicket { ticket_id }, PickerValue::Department(d)) => {
+            ticket_act(
+                fx,
+                TicketOp::Update,
+                ticket_id,
+                json!({ "department_id": d }),
+            );
+            flash(
+                state,
+                FlashLevel::Info,
+                format!("Moving to {}…", item.label),
+            );
+        }
+        (PickerKind::MergeTicket { ticket_id }, PickerValue::Ticket(into)) => {
+            ticket_act(fx, TicketOp::Merge, ticket_id, json!({ "into": into }));
+            flash(
+                state,
+                FlashLevel::Info,
+                format!("Merging into {}…", item.label),
+            );
+        }
         (_, PickerValue::Status(s)) => fx.push(DirectoryCmd::Presence(s).into()),
         (_, PickerValue::Theme(t)) => state.theme = t,
         _ => {}
     }
+}
+
+fn ticket_act(fx: &mut Vec<Effect>, op: TicketOp, ticket_id: &str, body: Value) {
+    fx.push(
+        TicketCmd::Act {
+            op,
+            ticket_id: ticket_id.to_owned(),
+            body,
+        }
+        .into(),
+    );
 }

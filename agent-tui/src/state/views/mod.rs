@@ -3,6 +3,7 @@
 
 pub mod chats;
 pub mod notifications;
+pub mod tickets;
 
 /// Every view by name. Only the ones registered in `crate::views` can be shown; the
 /// others have their go-to keys and names reserved.

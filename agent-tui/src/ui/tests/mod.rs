@@ -19,6 +19,7 @@ use crate::update::update;
 
 mod errors;
 mod notifications;
+mod tickets;
 
 fn draw(s: &State, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();

@@ -34,6 +34,7 @@ mod notifications;
 mod outbox;
 mod queue;
 mod session;
+pub(crate) mod tickets;
 mod views;
 
 pub const T0: OffsetDateTime = datetime!(2026-03-12 15:00 UTC);

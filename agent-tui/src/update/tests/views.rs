@@ -10,8 +10,10 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     assert_eq!(s.view, ViewId::Notifications);
     press(&mut s, "g c");
     assert_eq!(s.view, ViewId::Chats);
+    press(&mut s, "g t");
+    assert_eq!(s.view, ViewId::Tickets);
+    press(&mut s, "g c");
     for (keys, title) in [
-        ("g t", "Tickets"),
         ("g k", "Knowledge base"),
         ("g d", "Dashboard"),
         ("g r", "Reports"),
@@ -33,12 +35,15 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     assert_eq!(s.view, ViewId::Notifications);
     run_cmd(&mut s, "view Chats");
     assert_eq!(s.view, ViewId::Chats);
-    run_cmd(&mut s, "view tickets");
+    run_cmd(&mut s, "view reports");
     assert!(s.flash.as_ref().unwrap().text.contains("not available yet"));
     run_cmd(&mut s, "view frob");
     let f = s.flash.clone().unwrap();
     assert_eq!(f.level, FlashLevel::Warn);
-    assert_eq!(f.text, "No view named \"frob\": chats, notifications");
+    assert_eq!(
+        f.text,
+        "No view named \"frob\": chats, tickets, notifications"
+    );
     assert_eq!(s.view, ViewId::Chats);
 }
 
@@ -47,7 +52,7 @@ fn view_names_complete_and_commands_belong_to_their_view() {
     let mut s = three_chats();
     let (prefix, c) = crate::update::complete(&s, "view ");
     assert_eq!(prefix, "view ");
-    assert_eq!(c, ["chats", "notifications"]);
+    assert_eq!(c, ["chats", "tickets", "notifications"]);
     let (_, c) = crate::update::complete(&s, "view n");
     assert_eq!(c, ["notifications"]);
     // The Chats view offers its commands and the global ones…

@@ -3,3 +3,4 @@
 
 pub mod chats;
 pub mod notifications;
+pub mod tickets;

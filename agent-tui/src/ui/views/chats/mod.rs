@@ -2,9 +2,9 @@
 //! below 100 columns, the canned-response picker over them, and what the view adds
 //! to the top bar (the filter) and the status bar (counts, unsent, key hints).
 
-mod canned;
+pub(crate) mod canned;
 mod chat;
-mod composer;
+pub(crate) mod composer;
 mod customer;
 mod queue;
 

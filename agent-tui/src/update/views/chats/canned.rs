@@ -18,8 +18,8 @@ use crate::update::{PAGE, flash};
 /// otherwise just the character.
 pub(crate) fn trigger(state: &mut State, fx: &mut Vec<Effect>) {
     if state.mode == Mode::Insert {
-        state.chats.composer.textarea.insert_char('/');
-        if state.chats.composer.text() == "/" {
+        state.composer_mut().textarea.insert_char('/');
+        if state.composer().text() == "/" {
             open(state, true);
         } else {
             typed(state, fx);
@@ -46,7 +46,7 @@ fn close(state: &mut State, drop_slash: bool) {
         && p.slash
         && drop_slash
     {
-        state.chats.composer.textarea.delete_char();
+        state.composer_mut().textarea.delete_char();
     }
     state.mode = Mode::Insert;
 }
@@ -59,7 +59,7 @@ fn insert(state: &mut State, fx: &mut Vec<Effect>) {
     };
     let text = state.canned_text(&c);
     close(state, true);
-    state.chats.composer.textarea.insert_str(&text);
+    state.composer_mut().textarea.insert_str(&text);
     typed(state, fx);
     let missing: Vec<String> = VARIABLES
         .iter()

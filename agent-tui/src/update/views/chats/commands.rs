@@ -67,6 +67,13 @@ pub(super) const COMMANDS: &[Command] = &[
     .on_chat(),
     Command::new("export", "[path]", "save the transcript to a file", export).on_chat(),
     Command::new(
+        "ticket",
+        "[subject…]",
+        "turn the chat into a ticket (its transcript becomes the first entries)",
+        crate::update::views::tickets::from_chat,
+    )
+    .on_chat(),
+    Command::new(
         "attach",
         "<path>",
         "upload a file (≤ 10 MiB) to go with the next reply or note",

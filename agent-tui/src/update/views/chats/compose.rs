@@ -44,6 +44,10 @@ pub(crate) fn stop_typing(state: &mut State, fx: &mut Vec<Effect>) {
 /// After the composer text changed: tell the visitor, at most every two seconds.
 /// Notes are internal, so writing one never shows the visitor "typing".
 pub(super) fn typed(state: &mut State, fx: &mut Vec<Effect>) {
+    // The composer of another view (a ticket's) tells no visitor anything.
+    if state.view != crate::state::ViewId::Chats {
+        return;
+    }
     let now = state.now;
     state.chats.composer.last_input_at = Some(now);
     let Some(chat_id) = state.chats.open_chat.clone() else {

@@ -19,6 +19,10 @@ use ratatui::text::Span;
 pub(crate) use actions::refresh_transfer_picker;
 pub(crate) use attachments::on_reply as on_attachment_reply;
 pub(crate) use canned::on_reply as on_canned_reply;
+pub(crate) use canned::{
+    on_action as canned_action, on_key as canned_key, on_paste as canned_paste,
+    trigger as canned_trigger,
+};
 pub(crate) use compose::open_chat;
 pub(crate) use net::{on_customer, on_push, on_reply, on_typing};
 
