@@ -89,6 +89,7 @@ mod canned;
 mod chats;
 mod directory;
 mod events;
+mod kb;
 mod messages;
 mod rows;
 mod tx;
@@ -98,13 +99,23 @@ mod writer;
 pub use writer::{EVENT_LOCK, Fail, MAX_BATCH, PgResult, Tx};
 
 pub fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        AssertSqlSafe(include_str!("../../../migrations/postgres/0001_init.sql")).into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/postgres/0001_init.sql"))
+                .into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            Cow::Borrowed("kb"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/postgres/0003_kb.sql")).into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// How a node uses its database.
