@@ -1,6 +1,7 @@
 //! The knowledge-base test corpus: the demo's 30 projector-shop articles (the files
 //! `agent-tui/demo-kb/*.md`) and generated articles around them that share their
 //! vocabulary, so a ranking has something to rank against.
+#![allow(dead_code)]
 
 use shared::kb::KbFile;
 
