@@ -47,6 +47,10 @@ CREATE VIRTUAL TABLE kb_fts_tri USING fts5 (
     tags,
     tokenize = 'trigram'
 );
+-- The rank of each index: bm25 with the column weights (the unindexed id counts
+-- nothing). Queries `ORDER BY rank` so FTS5 sorts, and a LIMIT stops the scan early.
+INSERT INTO kb_fts (kb_fts, rank) VALUES ('rank', 'bm25(0.0, 10.0, 4.0, 1.0)');
+INSERT INTO kb_fts_tri (kb_fts_tri, rank) VALUES ('rank', 'bm25(0.0, 3.0, 1.0)');
 
 CREATE TRIGGER kb_articles_fts_insert AFTER INSERT ON kb_articles BEGIN
     INSERT INTO kb_fts (id, title, tags, body) VALUES (

@@ -264,6 +264,18 @@ fn subtree_height(id: &str, parents: &HashMap<String, Option<String>>) -> usize 
         .unwrap_or(0)
 }
 
+/// A search counts its matches up to this many; `total` says "at least" past it, which
+/// bounds the cost of a search for a common word.
+pub const MAX_SEARCH_TOTAL: i64 = 1000;
+
+/// The `total` of a search page when the page itself tells it (a page that is not
+/// full is the last one); `None` when the matches must be counted.
+pub fn total_from_page(page: u32, per_page: u32, on_page: usize) -> Option<i64> {
+    let offset = i64::from(page.saturating_sub(1)) * i64::from(per_page);
+    let last = on_page < per_page as usize && (on_page > 0 || page == 1);
+    last.then_some(offset + on_page as i64)
+}
+
 /// The most words a search or a suggestion is made of.
 pub const MAX_QUERY_TERMS: usize = 12;
 /// Words longer than this are cut (no real word is; it bounds the query).
@@ -819,6 +831,15 @@ mod tests {
         };
         let text = write_article_file(&a, &f.category_path);
         assert_eq!(parse_article_file("hdmi.md", &text).unwrap(), f);
+    }
+
+    #[test]
+    fn a_page_that_is_not_full_tells_the_total() {
+        assert_eq!(total_from_page(1, 20, 7), Some(7));
+        assert_eq!(total_from_page(1, 20, 0), Some(0));
+        assert_eq!(total_from_page(3, 20, 5), Some(45));
+        assert_eq!(total_from_page(1, 20, 20), None);
+        assert_eq!(total_from_page(4, 20, 0), None);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use super::rows::decode_err;
 use super::tx::unique_or;
 use super::{PgResult, PgStore, Tx};
 use crate::domain::kb::{
-    self as rules, ArticleFile, EXCERPT_CHARS, KbAudience, SearchQuery, excerpt,
+    self as rules, ArticleFile, EXCERPT_CHARS, KbAudience, MAX_SEARCH_TOTAL, SearchQuery, excerpt,
 };
 use crate::store::{ArticleFilter, KbStore, StoreResult, new_id, now_ms, ts};
 
@@ -30,7 +30,7 @@ const ARTICLE_COLS: &str = "a.id, a.slug, a.title, a.body, a.category_id, a.tags
 const SLUG_INDEX: &str = "kb_articles_slug_key";
 
 /// Words below this title similarity are no match for a typo.
-const TRGM_THRESHOLD: &str = "0.3";
+const TRGM_THRESHOLD: &str = "0.5";
 
 fn audience_sql(audience: KbAudience) -> &'static str {
     match audience {
@@ -128,16 +128,6 @@ async fn ts_page(
         audience_sql(f.audience),
         in_category_sql(2)
     );
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM kb_articles a, to_tsquery('english', $1) query WHERE {filter}"
-    )))
-    .bind(tsquery)
-    .bind(f.category_id.as_deref())
-    .fetch_one(&mut *c)
-    .await?;
-    if total == 0 {
-        return Ok(empty(f));
-    }
     // The headline is made for the page's rows only (it re-parses the body).
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT hit.*, ts_headline('english', hit.body, to_tsquery('english', $1), \
@@ -163,6 +153,17 @@ async fn ts_page(
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let total = match rules::total_from_page(f.page, f.per_page, items.len()) {
+        Some(t) => t,
+        None => sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM kb_articles a, to_tsquery('english', $1) query \
+                 WHERE {filter} LIMIT {MAX_SEARCH_TOTAL}) m"
+        )))
+        .bind(tsquery)
+        .bind(f.category_id.as_deref())
+        .fetch_one(&mut *c)
+        .await?,
+    };
     Ok(Page {
         items,
         total,
@@ -186,16 +187,6 @@ async fn trgm_page(
         audience_sql(f.audience),
         in_category_sql(2)
     );
-    let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-        "SELECT COUNT(*) FROM kb_articles a WHERE {filter}"
-    )))
-    .bind(text)
-    .bind(f.category_id.as_deref())
-    .fetch_one(&mut *c)
-    .await?;
-    if total == 0 {
-        return Ok(empty(f));
-    }
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT {ARTICLE_COLS}, word_similarity($1, a.title)::float8 AS score \
          FROM kb_articles a WHERE {filter} \
@@ -218,21 +209,25 @@ async fn trgm_page(
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let total = match rules::total_from_page(f.page, f.per_page, items.len()) {
+        Some(t) => t,
+        None => {
+            sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM kb_articles a WHERE {filter} \
+                 LIMIT {MAX_SEARCH_TOTAL}) m"
+            )))
+            .bind(text)
+            .bind(f.category_id.as_deref())
+            .fetch_one(&mut *c)
+            .await?
+        }
+    };
     Ok(Page {
         items,
         total,
         page: f.page,
         per_page: f.per_page,
     })
-}
-
-fn empty(f: &ArticleFilter) -> Page<ArticleHit> {
-    Page {
-        items: vec![],
-        total: 0,
-        page: f.page,
-        per_page: f.per_page,
-    }
 }
 
 async fn has_trgm(c: &mut PgConnection) -> Result<bool, sqlx::Error> {

@@ -11,7 +11,7 @@ use shared::kb::{
 
 use super::*;
 use crate::domain::kb::{
-    self as rules, ArticleFile, EXCERPT_CHARS, KbAudience, SearchQuery, excerpt,
+    self as rules, ArticleFile, EXCERPT_CHARS, KbAudience, MAX_SEARCH_TOTAL, SearchQuery, excerpt,
 };
 use crate::store::{ArticleFilter, KbStore};
 
@@ -108,15 +108,13 @@ fn trigram_match(q: &SearchQuery) -> Option<String> {
     )
 }
 
-/// Column weights in bm25(): id (unindexed), title, tags, body.
-const BM25_WORDS: &str = "bm25(kb_fts, 0.0, 10.0, 4.0, 1.0)";
-const BM25_TRIGRAMS: &str = "bm25(kb_fts_tri, 0.0, 3.0, 1.0)";
-
 impl SqliteStore {
+    /// A page of matches of one index, best first. `rank` is bm25 with the column
+    /// weights the migration configured (lower is better); ordering by it lets FTS5
+    /// sort, so the snippet is made for the page's rows only.
     async fn fts_page(
         &self,
         index: &str,
-        rank: &str,
         snippet: bool,
         expr: &str,
         f: &ArticleFilter,
@@ -126,31 +124,15 @@ impl SqliteStore {
             audience_sql(f.audience),
             in_category_sql(2)
         );
-        let total: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM {index} JOIN kb_articles a ON a.id = {index}.id WHERE {filter}"
-        )))
-        .bind(expr)
-        .bind(f.category_id.as_deref())
-        .fetch_one(&self.read)
-        .await
-        .map_err(read_failed)?;
-        if total == 0 {
-            return Ok(Page {
-                items: vec![],
-                total,
-                page: f.page,
-                per_page: f.per_page,
-            });
-        }
         let snip = if snippet {
             format!("snippet({index}, 3, '{SNIPPET_OPEN}', '{SNIPPET_CLOSE}', '…', 24)")
         } else {
             "NULL".to_owned()
         };
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {ARTICLE_COLS}, -{rank}, {snip} FROM {index} \
-             JOIN kb_articles a ON a.id = {index}.id WHERE {filter} \
-             ORDER BY {rank}, a.updated_at DESC LIMIT ?3 OFFSET ?4"
+            "SELECT {ARTICLE_COLS}, -rank, {snip} FROM {index} \
+             CROSS JOIN kb_articles a ON a.id = {index}.id WHERE {filter} \
+             ORDER BY rank LIMIT ?3 OFFSET ?4"
         )))
         .bind(expr)
         .bind(f.category_id.as_deref())
@@ -174,6 +156,18 @@ impl SqliteStore {
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .map_err(read_failed)?;
+        let total = match rules::total_from_page(f.page, f.per_page, items.len()) {
+            Some(t) => t,
+            None => sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM (SELECT 1 FROM {index} CROSS JOIN kb_articles a \
+                 ON a.id = {index}.id WHERE {filter} LIMIT {MAX_SEARCH_TOTAL})"
+            )))
+            .bind(expr)
+            .bind(f.category_id.as_deref())
+            .fetch_one(&self.read)
+            .await
+            .map_err(read_failed)?,
+        };
         Ok(Page {
             items,
             total,
@@ -476,24 +470,21 @@ impl KbStore for SqliteStore {
     async fn kb_articles(&self, f: &ArticleFilter) -> StoreResult<Page<ArticleHit>> {
         if let Some(q) = f.query.as_ref().filter(|q| !q.is_empty()) {
             let all = self
-                .fts_page("kb_fts", BM25_WORDS, true, &word_match(q, true), f)
+                .fts_page("kb_fts", true, &word_match(q, true), f)
                 .await?;
             if all.total > 0 {
                 return Ok(all);
             }
             if q.terms.len() > 1 {
                 let any = self
-                    .fts_page("kb_fts", BM25_WORDS, true, &word_match(q, false), f)
+                    .fts_page("kb_fts", true, &word_match(q, false), f)
                     .await?;
                 if any.total > 0 {
                     return Ok(any);
                 }
             }
             return match trigram_match(q) {
-                Some(expr) => {
-                    self.fts_page("kb_fts_tri", BM25_TRIGRAMS, false, &expr, f)
-                        .await
-                }
+                Some(expr) => self.fts_page("kb_fts_tri", false, &expr, f).await,
                 None => Ok(all),
             };
         }
