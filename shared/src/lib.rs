@@ -5,6 +5,7 @@
 pub mod canned;
 pub mod error;
 pub mod events;
+pub mod kb;
 pub mod limits;
 pub mod model;
 pub mod text;

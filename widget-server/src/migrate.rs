@@ -11,13 +11,15 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteRow};
 use sqlx::{Arguments, AssertSqlSafe, Row};
 
 /// Tables that others reference come first.
-const ORDER: [&str; 6] = [
+const ORDER: [&str; 8] = [
     "departments",
     "agents",
     "agent_departments",
     "customers",
     "chats",
     "messages",
+    "kb_categories",
+    "kb_articles",
 ];
 
 /// A batch is sent when it holds this many rows or bytes.
@@ -68,9 +70,10 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Counts> 
         .await
         .context("cannot create the PostgreSQL schema")?;
 
+    // The kb_fts* tables are SQLite's full-text indexes; PostgreSQL computes its own.
     let mut tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_sqlx%' ORDER BY name",
+         AND name NOT LIKE '_sqlx%' AND name NOT LIKE 'kb_fts%' ORDER BY name",
     )
     .fetch_all(&sqlite)
     .await?;

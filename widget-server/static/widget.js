@@ -157,6 +157,10 @@ input,textarea{border:1px solid #b9bfcc;border-radius:8px;padding:8px 10px;backg
 [data-author=customer] .files{justify-content:flex-end}
 .f img{display:block;max-width:180px;max-height:140px;margin-bottom:4px;border-radius:4px}
 .err{color:#b42318;font-size:12px}
+.kb{display:flex;flex-direction:column;gap:4px;font-size:13px}
+.kb a{color:inherit;font-weight:600}
+.kb p{margin:0;color:#5b6275}
+.kb .ask{display:flex;gap:6px;align-items:center}
 .alt{background:none;color:inherit;border:1px solid #b9bfcc}
 .stars{display:flex;gap:6px}
 .stars button{flex:1;background:#eef0f5;color:#1c2230}
@@ -206,7 +210,9 @@ const body = el('div', { class: 'body', tabindex: 0, 'aria-label': 'Chat history
 const input = el('textarea', { rows: 1, maxlength: MAX, placeholder: 'Type your message…', 'aria-label': 'Message', tid: 'input', onkeydown: onKey, oninput: onInput });
 const attach = el('button', { class: 'clip', 'aria-label': 'Attach a file', tid: 'attach', onclick: () => fileIn.click() },
   icon('M20 11.5l-8 8a5 5 0 0 1-7-7l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7L9.7 17a1.7 1.7 0 0 1-2.4-2.4L15 7'));
-const compose = el('div', { class: 'compose' }, chips, ferr,
+// Deflection: while the visitor types a first question, matching public articles.
+const kb = el('div', { class: 'kb', tid: 'kb', 'aria-live': 'polite', hidden: true });
+const compose = el('div', { class: 'compose' }, kb, chips, ferr,
   el('div', { class: 'row' }, attach, input, el('button', { tid: 'send', onclick: submit }, 'Send'), fileIn));
 const panel = el('section', { class: 'panel', id: 'ap-panel', role: 'dialog', 'aria-labelledby': 'ap-title', tid: 'panel', hidden: true,
   onkeydown: (e) => { if (e.key === 'Escape') { e.preventDefault(); toggle(false); } } },
@@ -393,6 +399,7 @@ function submit() {
   if (starts && !text) return (ferr.textContent = 'Please type a message to start the chat.');
   input.value = ferr.textContent = '';
   input.style.height = '';
+  kb.hidden = true;
   sendTyping(false);
   const split = starts && picked.length, add = (body, f) => place({ cmid: uuid(), body, picked: f, ids: [], kind: 'text', author: { kind: 'customer' }, state: 'pending', created_at: new Date() });
   if (text) add(text, split ? [] : picked);
@@ -464,6 +471,41 @@ function onInput() {
   input.style.height = '';
   input.style.height = Math.min(120, input.scrollHeight + 2) + 'px';
   sendTyping(!!input.value.trim());
+  suggest();
+}
+// Before the chat starts, offer articles that match what is being typed; a visitor
+// who opened one is asked whether it helped, and the answer is counted.
+let kbTimer = 0, kbAsked = 0;
+function suggest() {
+  clearTimeout(kbTimer);
+  const q = input.value.trim();
+  if (st.chatId || q.length < 3 || kbAsked) { if (!kbAsked) kb.hidden = true; return; }
+  kbTimer = setTimeout(async () => {
+    try {
+      const r = await fetch(ORIGIN + '/api/v1/public/kb/search?limit=3&q=' + encodeURIComponent(q.slice(0, 200)));
+      const items = r.ok ? (await r.json()).items : [];
+      if (st.chatId || kbAsked || input.value.trim() !== q) return;
+      kb.replaceChildren();
+      kb.hidden = !items.length;
+      if (!items.length) return;
+      kb.append(el('p', null, 'These articles may answer your question:'));
+      for (const h of items) {
+        kb.append(el('a', { href: ORIGIN + h.url, target: '_blank', rel: 'noopener', tid: 'kb-hit', onclick: () => ask(h.slug) }, clean(h.title)),
+          el('p', null, clean(h.snippet).replace(/\[\[|\]\]/g, '')));
+      }
+    } catch { kb.hidden = true; }
+  }, 250);
+}
+function ask(slug) {
+  kbAsked = 1;
+  const vote = (helpful) => {
+    fetch(ORIGIN + '/api/v1/public/kb/' + encodeURIComponent(slug) + '/vote',
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ helpful }) }).catch(() => {});
+    kb.replaceChildren(el('p', { tid: 'kb-thanks' }, helpful ? 'Glad it helped!' : 'Sorry. Send your question and we will help.'));
+  };
+  kb.replaceChildren(el('div', { class: 'ask' }, 'Did this answer your question?',
+    el('button', { class: 'alt', tid: 'kb-yes', onclick: () => vote(true) }, 'Yes'),
+    el('button', { class: 'alt', tid: 'kb-no', onclick: () => vote(false) }, 'No')));
 }
 function onKey(e) { if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); } }
 function markRead() {

@@ -38,6 +38,8 @@ mod directory_and_visitors;
 mod files_sessions_sync;
 #[path = "store_story/tickets.rs"]
 mod tickets;
+#[path = "store_story/knowledge_base.rs"]
+mod knowledge_base;
 #[path = "store_story/working_chats.rs"]
 mod working_chats;
 
@@ -46,6 +48,7 @@ use chat_lifecycle::{blocking, close_rate_reopen, presence, read_receipts};
 use directory_and_visitors::{directory, messages, starting_chats, visitors};
 use files_sessions_sync::{attachments, flood, syncing, tokens_and_passwords};
 use tickets::tickets;
+use knowledge_base::knowledge_base;
 use working_chats::{claiming, listing_chats, replies_and_notes, tags, transfers};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,6 +142,7 @@ async fn story(store: &dyn Store) {
     syncing(store, &team, &vera, &walt, [vera_chat, walt_chat]).await;
     canned_responses(store, &team).await;
     tickets(store, &team).await;
+    knowledge_base(store, &team).await;
 
     // Everything committed so far was delivered, once, in event-id order, to the
     // right people; and what an admin replays is what was pushed.

@@ -6,6 +6,8 @@ mod canned;
 mod chats;
 mod directory;
 mod tickets;
+mod kb;
+mod kb_pages;
 mod transcript;
 mod visitor;
 pub mod widget;
@@ -35,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(chats::router())
         .merge(directory::router())
         .merge(tickets::router())
+        .merge(kb::router())
+        .merge(kb_pages::public_api().layer(visitor_cors(&state.config.allowed_origins)))
         .merge(visitor::router().layer(visitor_cors(&state.config.allowed_origins)))
         .route("/healthz", get(healthz))
         .fallback(|| async { AppError(ApiError::not_found("no such API route; see docs/api.md")) });
@@ -42,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
         .merge(widget::router())
+        .merge(kb_pages::pages())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REST_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,

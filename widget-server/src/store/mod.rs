@@ -12,6 +12,7 @@ use shared::events::{
     self, ChatEvent, CustomerEvent, MessageEvent, NotificationEvent, PresenceEvent, ReadEvent,
     ServerEvent,
 };
+use shared::kb::{Article, ArticleHit, ArticleInput, Category, CategoryInput, ImportReport};
 use shared::model::{
     Agent, AgentStatus, Attachment, Chat, ChatStatus, Customer, CustomerProfile, Department,
     EventId, Message, MessageKind, Page, Role, Seq,
@@ -27,6 +28,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use crate::domain::audience::{customer_message, customer_view, visitor_attachment_url};
+pub use crate::domain::kb::{ArticleFile, KbAudience, SearchQuery};
 pub use crate::domain::quota::UploadQuota;
 pub use crate::domain::ticket::TicketChanges;
 pub use crate::domain::{Actor, Audience, Published};
@@ -282,6 +284,87 @@ pub trait CannedStore: Send + Sync {
     async fn delete_canned(&self, id: &str) -> StoreResult<bool>;
 }
 
+/// Which articles a knowledge-base list shows, and in what order: ranked by relevance
+/// when there is a search, else the most recently updated first.
+#[derive(Debug, Clone)]
+pub struct ArticleFilter {
+    pub audience: KbAudience,
+    pub query: Option<SearchQuery>,
+    /// This category and every category below it.
+    pub category_id: Option<String>,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// The knowledge base: categories, articles and their search, views, votes, and each
+/// agent's bookmarks and recent reads.
+#[async_trait]
+pub trait KbStore: Send + Sync {
+    async fn kb_categories(&self) -> StoreResult<Vec<Category>>;
+    /// Creates a category from validated input; the parent must exist.
+    async fn create_kb_category(&self, input: &CategoryInput) -> StoreResult<Category>;
+    /// Renames or moves a category; `invalid` when the move would make a cycle.
+    async fn update_kb_category(
+        &self,
+        id: &str,
+        input: &CategoryInput,
+    ) -> StoreResult<Option<Category>>;
+    /// Deletes an empty category; `conflict` while articles or subcategories use it.
+    async fn delete_kb_category(&self, id: &str) -> StoreResult<bool>;
+    /// A page of articles the audience may read. With a search, each hit's `snippet`
+    /// highlights the matched words; without one it is the body's opening.
+    async fn kb_articles(&self, filter: &ArticleFilter) -> StoreResult<Page<ArticleHit>>;
+    async fn kb_article(&self, id: &str) -> StoreResult<Option<Article>>;
+    async fn kb_article_by_slug(&self, slug: &str) -> StoreResult<Option<Article>>;
+    /// Creates an article from validated input; without a slug one is made from the
+    /// title (numbered when taken); a chosen slug that is taken is a `conflict`.
+    async fn create_kb_article(
+        &self,
+        author_id: &str,
+        input: &ArticleInput,
+    ) -> StoreResult<Article>;
+    /// Replaces an article's fields; `None` if it no longer exists.
+    async fn update_kb_article(
+        &self,
+        id: &str,
+        input: &ArticleInput,
+    ) -> StoreResult<Option<Article>>;
+    async fn delete_kb_article(&self, id: &str) -> StoreResult<bool>;
+    /// Counts a read of the article, and for an agent remembers it among their recent
+    /// reads.
+    async fn kb_record_view(&self, article_id: &str, agent_id: Option<&str>) -> StoreResult<()>;
+    /// Counts a "did it help" answer; false if there is no such article.
+    async fn kb_vote(&self, article_id: &str, helpful: bool) -> StoreResult<bool>;
+    /// Sets or clears an agent's bookmark; false if there is no such article.
+    async fn kb_set_bookmark(
+        &self,
+        agent_id: &str,
+        article_id: &str,
+        on: bool,
+    ) -> StoreResult<bool>;
+    /// The agent's bookmarks that the audience may read, newest bookmark first.
+    async fn kb_bookmarks(&self, agent_id: &str, audience: KbAudience)
+    -> StoreResult<Vec<Article>>;
+    /// What the agent read last, newest first.
+    async fn kb_recent(
+        &self,
+        agent_id: &str,
+        audience: KbAudience,
+        limit: u32,
+    ) -> StoreResult<Vec<Article>>;
+    /// The most read articles.
+    async fn kb_popular(&self, audience: KbAudience, limit: u32) -> StoreResult<Vec<Article>>;
+    /// Imports parsed files in one transaction: categories found or created by path,
+    /// articles matched by slug (updated) or created.
+    async fn kb_import(
+        &self,
+        author_id: &str,
+        files: Vec<ArticleFile>,
+    ) -> StoreResult<ImportReport>;
+    /// Every article, oldest first (for export).
+    async fn kb_all_articles(&self) -> StoreResult<Vec<Article>>;
+}
+
 /// The event log: what `sync` replays and what the dispatcher pushes.
 #[async_trait]
 pub trait EventStore: Send + Sync {
@@ -488,6 +571,7 @@ pub trait Store:
     + CannedStore
     + EventStore
     + TicketStore
+    + KbStore
     + 'static
 {
     /// Flushes and closes the store; writes after this fail with `unavailable`.

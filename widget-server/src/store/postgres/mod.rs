@@ -89,6 +89,7 @@ mod canned;
 mod chats;
 mod directory;
 mod events;
+mod kb;
 mod messages;
 mod rows;
 mod tickets;
@@ -116,6 +117,13 @@ pub fn migrator() -> Migrator {
                 "../../../migrations/postgres/0002_tickets.sql"
             ))
             .into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            Cow::Borrowed("kb"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/postgres/0003_kb.sql")).into_sql_str(),
             false,
         ),
     ])

@@ -112,6 +112,13 @@ pub fn migrator() -> Migrator {
                 .into_sql_str(),
             false,
         ),
+        Migration::new(
+            6,
+            Cow::Borrowed("kb"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/sqlite/0006_kb.sql")).into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -263,6 +270,7 @@ mod canned;
 mod chats;
 mod directory;
 mod events;
+mod kb;
 mod messages;
 mod rows;
 mod tickets;
