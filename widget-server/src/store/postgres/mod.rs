@@ -90,6 +90,7 @@ mod chats;
 mod directory;
 mod events;
 mod messages;
+mod reports;
 mod rows;
 mod tx;
 mod visitors;
@@ -98,13 +99,26 @@ mod writer;
 pub use writer::{EVENT_LOCK, Fail, MAX_BATCH, PgResult, Tx};
 
 pub fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        AssertSqlSafe(include_str!("../../../migrations/postgres/0001_init.sql")).into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/postgres/0001_init.sql"))
+                .into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            5,
+            Cow::Borrowed("reports"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!(
+                "../../../migrations/postgres/0005_reports.sql"
+            ))
+            .into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// How a node uses its database.

@@ -104,6 +104,14 @@ pub fn migrator() -> Migrator {
             .into_sql_str(),
             false,
         ),
+        Migration::new(
+            8,
+            Cow::Borrowed("reports"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/sqlite/0008_reports.sql"))
+                .into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -256,6 +264,7 @@ mod chats;
 mod directory;
 mod events;
 mod messages;
+mod reports;
 mod rows;
 mod tx;
 mod visitors;
