@@ -5,6 +5,8 @@ mod auth;
 mod canned;
 mod chats;
 mod directory;
+mod export;
+mod reports;
 mod transcript;
 mod visitor;
 pub mod widget;
@@ -33,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(canned::router())
         .merge(chats::router())
         .merge(directory::router())
+        .merge(reports::router())
         .merge(visitor::router().layer(visitor_cors(&state.config.allowed_origins)))
         .route("/healthz", get(healthz))
         .fallback(|| async { AppError(ApiError::not_found("no such API route; see docs/api.md")) });
