@@ -28,5 +28,5 @@ CREATE TABLE report_state (
 );
 INSERT INTO report_state (id, watermark) VALUES (1, 0);
 
-CREATE INDEX chats_report_closed ON chats(closed_at, assignee_id, department_id, created_at, rating_score)
+CREATE INDEX chats_report_closed ON chats(closed_at, assignee_id, department_id, created_at, rating_score, status)
     WHERE status = 'closed';

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::token_route))
         .merge(widget::router())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REST_BODY_BYTES))
         .layer(SetResponseHeaderLayer::if_not_present(

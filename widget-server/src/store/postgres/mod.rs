@@ -229,6 +229,7 @@ impl PgStore {
         T: Send + 'static,
         F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, PgResult<T>> + Send + 'static,
     {
+        let started = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
         let job: Box<dyn writer::Job> = Box::new(writer::Pending { f, reply });
         let sender = self
@@ -238,7 +239,10 @@ impl PgStore {
             .clone()
             .ok_or_else(unavailable)?;
         sender.send(job).await.map_err(|_| unavailable())?;
-        answer.await.map_err(|_| unavailable())?
+        let answer = answer.await.map_err(|_| unavailable())?;
+        metrics::histogram!(crate::metrics::WRITE_ACK_SECONDS)
+            .record(started.elapsed().as_secs_f64());
+        answer
     }
 
     /// Runs a read on a pooled connection under the read deadline; a storage error

@@ -207,6 +207,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> WResult<T> + Send + 'static,
     {
+        let started = std::time::Instant::now();
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |t| {
             let r = f(t);
@@ -248,7 +249,10 @@ impl SqliteStore {
             .clone()
             .ok_or_else(unavailable)?;
         sender.send(job).await.map_err(|_| unavailable())?;
-        rx.await.map_err(|_| unavailable())?
+        let answer = rx.await.map_err(|_| unavailable())?;
+        metrics::histogram!(crate::metrics::WRITE_ACK_SECONDS)
+            .record(started.elapsed().as_secs_f64());
+        answer
     }
 }
 
