@@ -8,6 +8,7 @@ pub mod events;
 pub mod kb;
 pub mod limits;
 pub mod model;
+pub mod report;
 pub mod text;
 pub mod ticket;
 

@@ -37,6 +37,10 @@ pub struct Config {
     pub visitor_upload_bytes: u64,
     /// Uploads never sent in a message are deleted after this long.
     pub unsent_upload_max_age: Duration,
+    /// `/metrics` on the public listener, for this bearer token (off when `None`).
+    pub metrics_token: Option<String>,
+    /// `/metrics` on a listener of its own, without a token (off when `None`).
+    pub metrics_bind: Option<std::net::SocketAddr>,
 }
 
 /// The default for [`Config::session_check_interval`].
@@ -72,6 +76,8 @@ impl Config {
             visitor_upload_files: 20,
             visitor_upload_bytes: 50 * 1024 * 1024,
             unsent_upload_max_age: Duration::from_secs(24 * 3600),
+            metrics_token: None,
+            metrics_bind: None,
         }
     }
 

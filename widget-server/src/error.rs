@@ -20,6 +20,7 @@ impl From<ApiError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        crate::metrics::error(self.0.code, "rest");
         let status = StatusCode::from_u16(self.0.code.http_status())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         (status, axum::Json(ErrorBody { error: self.0 })).into_response()

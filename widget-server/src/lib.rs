@@ -9,6 +9,7 @@
 //! - `http`: the REST API under `/api/v1` and the customer widget's files.
 //! - `socket`: the Socket.IO `/agent` and `/customer` namespaces and the dispatcher
 //!   that pushes committed events to the sockets allowed to see them.
+//! - `metrics`: Prometheus counters and `/metrics`.
 //! - `admin`: bootstrap and recovery operations used by the `admin` subcommands.
 
 pub mod admin;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod migrate;
 pub mod socket;
 pub mod store;
@@ -51,6 +53,7 @@ pub type AppState = Arc<Inner>;
 /// the state; the event dispatcher is running when this returns.
 pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     config.ensure_data_dir()?;
+    metrics::handle();
     let store = store::open(&config).await?;
     let tokens = Tokens::load_or_create(&config.data_dir)?;
     let (layer, io) = socket::layer();
@@ -107,6 +110,14 @@ pub async fn serve(
     let (router, state) = build(config).await?;
     let addr = listener.local_addr()?;
     tracing::info!("listening on http://{addr}");
+    if let Some(bind) = state.config.metrics_bind {
+        let metrics_listener = tokio::net::TcpListener::bind(bind).await?;
+        tracing::info!(
+            "metrics on http://{}/metrics",
+            metrics_listener.local_addr()?
+        );
+        metrics::spawn_listener(metrics_listener, state.clone());
+    }
     let io = state.io.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(

@@ -152,6 +152,14 @@ struct ServeArgs {
     #[arg(long, env = "PANEL_SESSION_CHECK_SECS", default_value_t = 2,
           value_parser = clap::value_parser!(u64).range(1..=60), global = true)]
     session_check_secs: u64,
+    /// Serve Prometheus `/metrics` on this address, on a listener of its own (keep it
+    /// private: it asks for no token).
+    #[arg(long, env = "PANEL_METRICS_BIND", global = true)]
+    metrics_bind: Option<SocketAddr>,
+    /// Serve Prometheus `/metrics` on the public listener to `Authorization: Bearer
+    /// <this token>` (off without it).
+    #[arg(long, env = "PANEL_METRICS_TOKEN", global = true)]
+    metrics_token: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -412,6 +420,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.visitor_upload_bytes = args.visitor_upload_mib * 1024 * 1024;
     config.unsent_upload_max_age = std::time::Duration::from_secs(args.unsent_upload_hours * 3600);
     config.default_department = args.default_department;
+    config.metrics_bind = args.metrics_bind;
+    config.metrics_token = args.metrics_token.filter(|t| !t.trim().is_empty());
     config.max_password_checks = usize::from(args.max_password_checks);
     config.trusted_proxies = args.trusted_proxies;
     config.session_check_interval = std::time::Duration::from_secs(args.session_check_secs);

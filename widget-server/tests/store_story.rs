@@ -40,6 +40,8 @@ mod files_sessions_sync;
 mod tickets;
 #[path = "store_story/knowledge_base.rs"]
 mod knowledge_base;
+#[path = "store_story/reporting.rs"]
+mod reporting;
 #[path = "store_story/working_chats.rs"]
 mod working_chats;
 
@@ -49,6 +51,7 @@ use directory_and_visitors::{directory, messages, starting_chats, visitors};
 use files_sessions_sync::{attachments, flood, syncing, tokens_and_passwords};
 use tickets::tickets;
 use knowledge_base::knowledge_base;
+use reporting::reporting;
 use working_chats::{claiming, listing_chats, replies_and_notes, tags, transfers};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,6 +146,7 @@ async fn story(store: &dyn Store) {
     canned_responses(store, &team).await;
     tickets(store, &team).await;
     knowledge_base(store, &team).await;
+    reporting(store, &team).await;
 
     // Everything committed so far was delivered, once, in event-id order, to the
     // right people; and what an admin replays is what was pushed.

@@ -1,6 +1,6 @@
 //! The product rules, pure and synchronous: who may do what (`actor`), what a chat
 //! operation decides from a snapshot of the chat (`chat`), who is mentioned in a note
-//! (`mention`), who receives an event and what a visitor sees of it (`audience`), and
+//! (`mention`), what report figures mean (`metrics`) and how they add up (`report`), who receives an event and what a visitor sees of it (`audience`), and
 //! where chats are routed (`routing`). No I/O, no async: store backends and handlers
 //! load the facts, call these functions and apply what they decide.
 
@@ -9,7 +9,9 @@ pub mod audience;
 pub mod chat;
 pub mod kb;
 pub mod mention;
+pub mod metrics;
 pub mod quota;
+pub mod report;
 pub mod routing;
 pub mod ticket;
 

@@ -85,6 +85,7 @@ async fn login(
     };
     let Some((agent, _)) = found.filter(|_| ok) else {
         attempt.failed();
+        metrics::counter!(crate::metrics::FAILED_LOGINS).increment(1);
         return Err(ApiError::unauthorized("wrong email or password").into());
     };
     attempt.succeeded();

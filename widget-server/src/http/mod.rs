@@ -8,6 +8,8 @@ mod directory;
 mod tickets;
 mod kb;
 mod kb_pages;
+mod export;
+mod reports;
 mod transcript;
 mod visitor;
 pub mod widget;
@@ -39,12 +41,14 @@ pub fn router(state: AppState) -> Router {
         .merge(tickets::router())
         .merge(kb::router())
         .merge(kb_pages::public_api().layer(visitor_cors(&state.config.allowed_origins)))
+        .merge(reports::router())
         .merge(visitor::router().layer(visitor_cors(&state.config.allowed_origins)))
         .route("/healthz", get(healthz))
         .fallback(|| async { AppError(ApiError::not_found("no such API route; see docs/api.md")) });
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::token_route))
         .merge(widget::router())
         .merge(kb_pages::pages())
         .layer(axum::extract::DefaultBodyLimit::max(MAX_REST_BODY_BYTES))

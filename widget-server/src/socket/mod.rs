@@ -143,10 +143,11 @@ pub fn parse<T: DeserializeOwned>(data: Option<Value>) -> Result<T, ApiError> {
 
 /// Answers an ack (if the client asked for one).
 pub fn reply<T: Serialize>(ack: AckSender, result: Result<T, ApiError>) {
-    if let Err(e) = &result
-        && e.code == ErrorCode::Internal
-    {
-        tracing::error!(error = %e, "handler failed");
+    if let Err(e) = &result {
+        crate::metrics::error(e.code, "socket");
+        if e.code == ErrorCode::Internal {
+            tracing::error!(error = %e, "handler failed");
+        }
     }
     let _ = ack.send(&Ack::from(result));
 }
@@ -205,6 +206,10 @@ pub fn spawn_dispatcher(state: AppState) -> anyhow::Result<()> {
     let io = state.io.clone();
     tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
+            metrics::counter!(crate::metrics::EVENTS).increment(1);
+            if matches!(p.event, shared::events::ServerEvent::MessageNew(_)) {
+                metrics::counter!(crate::metrics::MESSAGES).increment(1);
+            }
             let moved = queue_moved(&p);
             dispatch(&io, p).await;
             if let Some((event_id, departments)) = moved {

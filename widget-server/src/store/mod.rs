@@ -25,12 +25,16 @@ use time::OffsetDateTime;
 
 pub mod fail;
 pub mod postgres;
+pub mod reports;
 pub mod sqlite;
 
 pub use crate::domain::audience::{customer_message, customer_view, visitor_attachment_url};
 pub use crate::domain::kb::{ArticleFile, KbAudience, SearchQuery};
 pub use crate::domain::quota::UploadQuota;
 pub use crate::domain::ticket::TicketChanges;
+pub use crate::domain::report::{
+    REPORT_SLOT_MS, RatedChat, ReportFilter, ReportGroup, ReportTotals, ReportValues,
+};
 pub use crate::domain::{Actor, Audience, Published};
 
 #[derive(Debug, Clone)]
@@ -559,6 +563,24 @@ pub trait TicketStore: Send + Sync {
         name: Option<&str>,
         client_msg_id: &str,
     ) -> StoreResult<Ticket>;
+/// Report aggregates over the stored history (definitions in `docs/reports.md`).
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Brings the response rollup up to date with every committed message (a report
+    /// reads it right after, so it is exact up to that moment).
+    async fn refresh_reports(&self) -> StoreResult<()>;
+    async fn report_totals(
+        &self,
+        filter: &ReportFilter,
+        group: ReportGroup,
+    ) -> StoreResult<Vec<ReportTotals>>;
+    async fn report_values(&self, filter: &ReportFilter) -> StoreResult<ReportValues>;
+    /// Rated handled chats with a comment, newest close first.
+    async fn report_comments(
+        &self,
+        filter: &ReportFilter,
+        limit: u32,
+    ) -> StoreResult<Vec<RatedChat>>;
 }
 
 /// A whole backend: every domain's store. Writes are acknowledged only after commit.
@@ -572,6 +594,7 @@ pub trait Store:
     + EventStore
     + TicketStore
     + KbStore
+    + ReportStore
     + 'static
 {
     /// Flushes and closes the store; writes after this fail with `unavailable`.

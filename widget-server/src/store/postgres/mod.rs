@@ -91,6 +91,7 @@ mod directory;
 mod events;
 mod kb;
 mod messages;
+mod reports;
 mod rows;
 mod tickets;
 mod tx;
@@ -115,6 +116,14 @@ pub fn migrator() -> Migrator {
             MigrationType::Simple,
             AssertSqlSafe(include_str!(
                 "../../../migrations/postgres/0002_tickets.sql"
+            false,
+        ),
+        Migration::new(
+            5,
+            Cow::Borrowed("reports"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!(
+                "../../../migrations/postgres/0005_reports.sql"
             ))
             .into_sql_str(),
             false,
@@ -237,6 +246,7 @@ impl PgStore {
         T: Send + 'static,
         F: for<'t> FnOnce(&'t mut Tx) -> BoxFuture<'t, PgResult<T>> + Send + 'static,
     {
+        let started = std::time::Instant::now();
         let (reply, answer) = oneshot::channel();
         let job: Box<dyn writer::Job> = Box::new(writer::Pending { f, reply });
         let sender = self
@@ -246,7 +256,10 @@ impl PgStore {
             .clone()
             .ok_or_else(unavailable)?;
         sender.send(job).await.map_err(|_| unavailable())?;
-        answer.await.map_err(|_| unavailable())?
+        let answer = answer.await.map_err(|_| unavailable())?;
+        metrics::histogram!(crate::metrics::WRITE_ACK_SECONDS)
+            .record(started.elapsed().as_secs_f64());
+        answer
     }
 
     /// Runs a read on a pooled connection under the read deadline; a storage error

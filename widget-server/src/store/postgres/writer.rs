@@ -216,6 +216,7 @@ pub(super) async fn writer_loop(
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let deadline = Instant::now() + timeout;
         let Some(conn) = begin(&pool, kept.take(), deadline).await else {
             for job in batch.drain(..) {
@@ -264,6 +265,11 @@ pub(super) async fn writer_loop(
             job.refuse(storage_failed());
         }
         let Tx { mut conn, .. } = t;
+        if commit.is_ok() {
+            metrics::histogram!(crate::metrics::COMMIT_BATCH).record(outcomes.len() as f64);
+            metrics::histogram!(crate::metrics::COMMIT_SECONDS)
+                .record(started.elapsed().as_secs_f64());
+        }
         if broken {
             conn.close_on_drop();
         } else {

@@ -119,6 +119,16 @@ pub fn migrator() -> Migrator {
             AssertSqlSafe(include_str!("../../../migrations/sqlite/0006_kb.sql")).into_sql_str(),
             false,
         ),
+            false,
+        ),
+        Migration::new(
+            8,
+            Cow::Borrowed("reports"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/sqlite/0008_reports.sql"))
+                .into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -214,6 +224,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> WResult<T> + Send + 'static,
     {
+        let started = std::time::Instant::now();
         let (tx, rx) = oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |t| {
             let r = f(t);
@@ -255,7 +266,10 @@ impl SqliteStore {
             .clone()
             .ok_or_else(unavailable)?;
         sender.send(job).await.map_err(|_| unavailable())?;
-        rx.await.map_err(|_| unavailable())?
+        let answer = rx.await.map_err(|_| unavailable())?;
+        metrics::histogram!(crate::metrics::WRITE_ACK_SECONDS)
+            .record(started.elapsed().as_secs_f64());
+        answer
     }
 }
 
@@ -272,6 +286,7 @@ mod directory;
 mod events;
 mod kb;
 mod messages;
+mod reports;
 mod rows;
 mod tickets;
 mod tx;

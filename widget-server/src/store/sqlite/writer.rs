@@ -87,6 +87,7 @@ pub(super) fn writer_loop(
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let mut last_event_id = match begin(conn) {
             Ok(id) => id,
             Err(e) => {
@@ -152,6 +153,9 @@ pub(super) fn writer_loop(
             }
         };
         if commit.is_ok() {
+            metrics::histogram!(crate::metrics::COMMIT_BATCH).record(outcomes.len() as f64);
+            metrics::histogram!(crate::metrics::COMMIT_SECONDS)
+                .record(started.elapsed().as_secs_f64());
             since_checkpoint += outcomes.len();
             if since_checkpoint >= CHECKPOINT_AFTER_WRITES {
                 since_checkpoint = 0;
