@@ -37,10 +37,17 @@ pub struct Config {
     pub visitor_upload_bytes: u64,
     /// Uploads never sent in a message are deleted after this long.
     pub unsent_upload_max_age: Duration,
+    /// Redis shared by several nodes (`redis://…`); none: this process is alone.
+    pub redis_url: Option<String>,
+    /// What this installation's Redis keys and channels start with.
+    pub redis_prefix: String,
 }
 
 /// The default for [`Config::session_check_interval`].
 pub const DEFAULT_SESSION_CHECK: Duration = Duration::from_secs(2);
+
+/// The default for [`Config::redis_prefix`].
+pub const DEFAULT_REDIS_PREFIX: &str = "panel";
 
 /// The window of the visitor upload quota.
 pub const UPLOAD_QUOTA_WINDOW: Duration = Duration::from_secs(3600);
@@ -72,6 +79,8 @@ impl Config {
             visitor_upload_files: 20,
             visitor_upload_bytes: 50 * 1024 * 1024,
             unsent_upload_max_age: Duration::from_secs(24 * 3600),
+            redis_url: None,
+            redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
         }
     }
 
