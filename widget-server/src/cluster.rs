@@ -73,7 +73,10 @@ impl Cluster {
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(REDIS_TIMEOUT))
             .set_response_timeout(Some(REDIS_TIMEOUT))
-            .set_max_delay(Duration::from_secs(2))
+            // A command waits for the reconnection in progress: keep it short, the
+            // next command starts another.
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(1))
             .set_push_sender(move |msg: redis::PushInfo| {
                 deliver(msg, &route);
                 Ok::<(), Infallible>(())

@@ -14,7 +14,8 @@ use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::backends::{TempPgDatabase, pg_database};
+use common::backends::{TempPgDatabase, host_port, pg_database};
+use common::relay::{Mode, Relay};
 use common::{
     PASSWORD, ServerProcess, Sock, Team, Visitor, about_chat, agent_say, free_port, has_body,
     new_id,
@@ -39,11 +40,16 @@ struct Site {
 impl Site {
     /// Starts one node, with `extra` arguments.
     async fn node(&self, extra: &[&str]) -> ServerProcess {
+        self.node_on(&self.redis_url, extra).await
+    }
+
+    /// Starts one node on the Redis at `redis_url`.
+    async fn node_on(&self, redis_url: &str, extra: &[&str]) -> ServerProcess {
         let mut args = vec![
             "--database-url",
             &self.db_url,
             "--redis-url",
-            &self.redis_url,
+            redis_url,
             "--redis-prefix",
             &self.prefix,
         ];
@@ -472,6 +478,191 @@ async fn a_node_killed_mid_stream_loses_nothing_its_clients_carry_on_at_the_othe
             let seqs: Vec<i64> = msgs.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
             assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
             assert_each_event_once("sam", &sam);
+        },
+    )
+    .await;
+}
+
+/// Signs in until it works (at most `within`); the last answer's status if it never does.
+async fn sign_in_works(node: &ServerProcess, within: Duration) -> Result<(), u16> {
+    let deadline = Instant::now() + within;
+    loop {
+        let a = node.rest.login_answer("sam@example.com", PASSWORD).await;
+        if a.status == 200 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(a.status);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_that_lose_redis_answer_unavailable_and_recover_by_themselves() {
+    on_site(
+        "nodes_that_lose_redis_answer_unavailable_and_recover_by_themselves",
+        |site| async move {
+            let relay = Relay::start(&host_port(&site.redis_url)).await;
+            let via = format!("redis://{}/", relay.addr);
+            let a = site.node_on(&via, &[]).await;
+            let b = site.node_on(&via, &[]).await;
+            let alice_token = b.rest.login("alice@example.com").await;
+            let alice = Sock::agent(&b.base, &alice_token).await;
+            let mut vera = Visitor::connect(&a.base, json!({"name": "Vera"})).await;
+            vera.start("Hello before the outage", None).await;
+            let chat_id = vera.chat_id().to_owned();
+            alice
+                .expect_where("message:new", has_body("Hello before the outage"))
+                .await;
+            let seen = alice.last_event_id();
+
+            for mode in [Mode::Stall, Mode::Cut] {
+                relay.set(mode);
+                // Sign-ins need the shared throttle: refused, promptly, as unavailable.
+                let started = Instant::now();
+                let refused = a.rest.login_answer("bob@example.com", PASSWORD).await;
+                refused.assert_error(503, "unavailable");
+                assert!(
+                    started.elapsed() < Duration::from_secs(6),
+                    "{mode:?}: answered after {:?}",
+                    started.elapsed()
+                );
+                // What needs only the store goes on: the visitor's message is stored.
+                let m = vera.say(&format!("said during {mode:?}")).await;
+                assert!(m["seq"].as_i64().unwrap() > 1, "{m}");
+            }
+
+            relay.set(Mode::Pass);
+            assert_eq!(sign_in_works(&a, Duration::from_secs(20)).await, Ok(()));
+            assert_eq!(sign_in_works(&b, Duration::from_secs(20)).await, Ok(()));
+            // Pushes cross the nodes again (the subscriptions came back by themselves).
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut n = 0;
+            loop {
+                n += 1;
+                let body = format!("after the outage {n}");
+                vera.say(&body).await;
+                if alice
+                    .next_where("message:new", has_body(&body), Duration::from_secs(1))
+                    .await
+                    .is_some()
+                {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "pushes never crossed the nodes again"
+                );
+            }
+            // What the agent missed meanwhile, sync returns.
+            let sync = alice.ok("sync", json!({"since_event_id": seen})).await;
+            let bodies: Vec<&str> = sync["events"]
+                .as_array()
+                .expect("events")
+                .iter()
+                .filter(|e| e["event"] == "message:new")
+                .filter_map(|e| e["data"]["message"]["body"].as_str())
+                .collect();
+            for body in ["said during Stall", "said during Cut"] {
+                assert_eq!(
+                    bodies.iter().filter(|b| **b == body).count(),
+                    1,
+                    "{bodies:?}"
+                );
+            }
+            let _ = chat_id;
+        },
+    )
+    .await;
+}
+
+/// Alice's status as the store has it, read through `node`.
+async fn status_of_alice(node: &ServerProcess, token: &str) -> String {
+    let a = node.rest.get(Some(token), "/agents").await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    let list = a
+        .body
+        .as_array()
+        .or_else(|| a.body["items"].as_array())
+        .cloned();
+    let list = list.unwrap_or_else(|| panic!("agents: {}", a.body));
+    list.iter()
+        .find(|x| x["email"] == "alice@example.com")
+        .map(|x| x["status"].as_str().unwrap_or("?").to_owned())
+        .unwrap_or_else(|| panic!("no alice in {}", a.body))
+}
+
+/// Waits (at most `within`) for Alice's status to become `want`.
+async fn alice_becomes(node: &ServerProcess, token: &str, want: &str, within: Duration) {
+    let deadline = Instant::now() + within;
+    loop {
+        let now = status_of_alice(node, token).await;
+        if now == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "alice is {now}, not {want}, after {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_is_online_while_any_node_holds_one_of_their_sockets() {
+    on_site(
+        "an_agent_is_online_while_any_node_holds_one_of_their_sockets",
+        |site| async move {
+            let a = site.node(&[]).await;
+            let mut b = site.node(&[]).await;
+            let sam = a.rest.login("sam@example.com").await;
+            let token = a.rest.login("alice@example.com").await;
+            assert_eq!(status_of_alice(&a, &sam).await, "offline");
+            let on_a = Sock::agent(&a.base, &token).await;
+            let on_b = Sock::agent(&b.base, &token).await;
+            on_a.ok("ping:rtt", json!({})).await;
+            on_b.ok("ping:rtt", json!({})).await;
+            alice_becomes(&a, &sam, "online", Duration::from_secs(5)).await;
+
+            // Leaving A: B still holds a socket, so she stays online.
+            on_a.disconnect().await;
+            drop(on_a);
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            assert_eq!(status_of_alice(&a, &sam).await, "online");
+            // Back on A, then B dies with its socket: when A sweeps the dead node, it
+            // still counts her socket on A.
+            let again = Sock::agent(&a.base, &token).await;
+            again.ok("ping:rtt", json!({})).await;
+            b.kill9();
+            drop(on_b);
+            // Long enough for A to notice B is gone and sweep it.
+            tokio::time::sleep(
+                widget_server::socket::presence::NODE_TTL
+                    + 2 * widget_server::socket::presence::BEAT,
+            )
+            .await;
+            assert_eq!(status_of_alice(&a, &sam).await, "online");
+
+            // Her last socket anywhere leaves: offline.
+            again.disconnect().await;
+            alice_becomes(&a, &sam, "offline", Duration::from_secs(5)).await;
+
+            // A node killed with her only socket: the survivors mark her offline.
+            let c = site.node(&[]).await;
+            let on_c = Sock::agent(&c.base, &token).await;
+            on_c.ok("ping:rtt", json!({})).await;
+            alice_becomes(&a, &sam, "online", Duration::from_secs(5)).await;
+            let mut c = c;
+            c.kill9();
+            alice_becomes(
+                &a,
+                &sam,
+                "offline",
+                widget_server::socket::presence::NODE_TTL
+                    + 3 * widget_server::socket::presence::BEAT,
+            )
+            .await;
         },
     )
     .await;
