@@ -41,10 +41,17 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// `/metrics` on a listener of its own, without a token (off when `None`).
     pub metrics_bind: Option<std::net::SocketAddr>,
+    /// Redis shared by several nodes (`redis://…`); none: this process is alone.
+    pub redis_url: Option<String>,
+    /// What this installation's Redis keys and channels start with.
+    pub redis_prefix: String,
 }
 
 /// The default for [`Config::session_check_interval`].
 pub const DEFAULT_SESSION_CHECK: Duration = Duration::from_secs(2);
+
+/// The default for [`Config::redis_prefix`].
+pub const DEFAULT_REDIS_PREFIX: &str = "panel";
 
 /// The window of the visitor upload quota.
 pub const UPLOAD_QUOTA_WINDOW: Duration = Duration::from_secs(3600);
@@ -78,6 +85,8 @@ impl Config {
             unsent_upload_max_age: Duration::from_secs(24 * 3600),
             metrics_token: None,
             metrics_bind: None,
+            redis_url: None,
+            redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
         }
     }
 

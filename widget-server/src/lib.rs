@@ -14,6 +14,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod domain;
 pub mod error;
@@ -27,8 +28,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::socket::SocketIo;
 pub use config::Config;
-use socketioxide::SocketIo;
 
 use crate::auth::{LoginThrottle, PasswordChecks, RevokedCache, Tokens};
 use crate::store::Store;
@@ -45,6 +46,8 @@ pub struct Inner {
     pub password_checks: PasswordChecks,
     pub config: Config,
     pub io: SocketIo,
+    /// Redis, when several nodes share the work (`--redis-url`).
+    pub cluster: cluster::Cluster,
 }
 
 pub type AppState = Arc<Inner>;
@@ -56,23 +59,29 @@ pub async fn build(config: Config) -> anyhow::Result<(axum::Router, AppState)> {
     metrics::handle();
     let store = store::open(&config).await?;
     let tokens = Tokens::load_or_create(&config.data_dir)?;
-    let (layer, io) = socket::layer();
+    let cluster = match &config.redis_url {
+        Some(url) => cluster::Cluster::connect(url, &config.redis_prefix).await?,
+        None => cluster::Cluster::local(),
+    };
+    let (layer, io) = socket::layer(&cluster);
     let state: AppState = Arc::new(Inner {
         store,
         tokens,
         revoked: RevokedCache::default(),
-        throttle: LoginThrottle::default(),
-        limits: socket::limits::Limits::new(&config),
+        throttle: LoginThrottle::new(cluster.clone()),
+        limits: socket::limits::Limits::new(&config, cluster.clone()),
         password_checks: PasswordChecks::new(
             config.max_password_checks,
             config.password_check_wait,
         ),
         config,
         io: io.clone(),
+        cluster,
     });
-    socket::register(&io, state.clone());
+    socket::register(&io, state.clone()).await?;
     socket::spawn_dispatcher(state.clone())?;
     socket::sessions::spawn_watcher(state.clone());
+    socket::presence::spawn_heartbeat(state.clone());
     spawn_upload_purge(state.clone());
     let router = http::router(state.clone()).layer(layer);
     Ok((router, state))

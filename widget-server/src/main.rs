@@ -160,6 +160,15 @@ struct ServeArgs {
     /// <this token>` (off without it).
     #[arg(long, env = "PANEL_METRICS_TOKEN", global = true)]
     metrics_token: Option<String>,
+    /// Redis shared by several nodes behind one load balancer (redis://host:6379/0):
+    /// pushes reach sockets on every node, and the sign-in throttle, rate limits and
+    /// agent presence count across nodes. Unset: this process works alone.
+    #[arg(long, env = "PANEL_REDIS_URL", global = true)]
+    redis_url: Option<String>,
+    /// What this installation's Redis keys and channels start with (several
+    /// installations may share one Redis).
+    #[arg(long, env = "PANEL_REDIS_PREFIX", default_value = widget_server::config::DEFAULT_REDIS_PREFIX, global = true)]
+    redis_prefix: String,
 }
 
 #[derive(Subcommand)]
@@ -425,6 +434,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     config.max_password_checks = usize::from(args.max_password_checks);
     config.trusted_proxies = args.trusted_proxies;
     config.session_check_interval = std::time::Duration::from_secs(args.session_check_secs);
+    config.redis_url = args.redis_url;
+    config.redis_prefix = args.redis_prefix;
     raise_fd_limit();
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await

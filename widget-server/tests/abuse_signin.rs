@@ -166,9 +166,14 @@ async fn x_forwarded_for_from_an_untrusted_peer_is_ignored() {
             .assert_error(401, "unauthorized");
     }
     let throttle = &server.state.throttle;
-    assert_eq!(throttle.address_failures(ip("127.0.0.1")), 3);
+    assert_eq!(throttle.address_failures(ip("127.0.0.1")).await, 3);
     for i in 0..3 {
-        assert_eq!(throttle.address_failures(ip(&format!("203.0.113.{i}"))), 0);
+        assert_eq!(
+            throttle
+                .address_failures(ip(&format!("203.0.113.{i}")))
+                .await,
+            0
+        );
     }
 }
 
@@ -195,12 +200,12 @@ async fn behind_a_trusted_proxy_one_attacker_does_not_slow_down_the_team() {
     let answers = all_at_once(&server.rest, logins).await;
     assert_eq!(count(&answers, 401), 25);
     let throttle = &server.state.throttle;
-    assert_eq!(throttle.address_failures(ip("203.0.113.66")), 25);
-    assert!(throttle.is_noisy(Some(ip("203.0.113.66"))));
-    assert_eq!(throttle.address_failures(ip("198.51.100.9")), 0);
-    assert_eq!(throttle.address_failures(ip("127.0.0.1")), 0);
+    assert_eq!(throttle.address_failures(ip("203.0.113.66")).await, 25);
+    assert!(throttle.is_noisy(Some(ip("203.0.113.66"))).await);
+    assert_eq!(throttle.address_failures(ip("198.51.100.9")).await, 0);
+    assert_eq!(throttle.address_failures(ip("127.0.0.1")).await, 0);
     // A colleague behind the same proxy is neither refused nor slowed down.
-    assert!(!throttle.is_noisy(Some(ip("203.0.113.10"))));
+    assert!(!throttle.is_noisy(Some(ip("203.0.113.10"))).await);
     let ok = login_with(
         &server.rest,
         (

@@ -133,6 +133,7 @@ struct Scenario {
 fn base_options(url: &str, layout: Layout, agents: u32, visitors: u32, mode: Mode) -> Options {
     Options {
         url: url.to_owned(),
+        extra_urls: Vec::new(),
         allow_remote: false,
         agents,
         visitors,

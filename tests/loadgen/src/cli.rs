@@ -51,9 +51,11 @@ struct CreateArgs {
 
 #[derive(Args)]
 struct RunArgs {
-    /// The server (http://HOST:PORT); loopback only unless --allow-remote.
-    #[arg(long, default_value = "http://127.0.0.1:5000")]
-    url: String,
+    /// The server (http://HOST:PORT); loopback only unless --allow-remote. Repeat it
+    /// for several nodes of one installation: sockets are spread over them in turn
+    /// (agent i and visitor i on node i mod n), REST calls go to the first.
+    #[arg(long = "url", default_value = "http://127.0.0.1:5000")]
+    urls: Vec<String>,
     /// Allow a non-loopback host.
     #[arg(long)]
     allow_remote: bool,
@@ -197,7 +199,8 @@ impl RunArgs {
             None
         };
         Ok(Options {
-            url: self.url.clone(),
+            url: self.urls.first().cloned().unwrap_or_default(),
+            extra_urls: self.urls.iter().skip(1).cloned().collect(),
             allow_remote: self.allow_remote,
             agents: self.agents,
             visitors: self.visitors,

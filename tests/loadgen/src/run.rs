@@ -55,6 +55,8 @@ pub enum Mode {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub url: String,
+    /// More nodes of the same installation; sockets are spread over all of them.
+    pub extra_urls: Vec<String>,
     pub allow_remote: bool,
     pub agents: u32,
     pub visitors: u32,
@@ -210,6 +212,10 @@ impl Report {
 pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     let t_start = Instant::now();
     let (base_url, target) = setup::parse_target(&opts.url, opts.allow_remote)?;
+    let mut targets = vec![target];
+    for u in &opts.extra_urls {
+        targets.push(setup::parse_target(u, opts.allow_remote)?.1);
+    }
     let need = u64::from(opts.visitors + opts.agents) + 256;
     let limit = setup::raise_nofile(need);
     if limit < need {
@@ -256,14 +262,18 @@ pub async fn run(opts: &Options) -> anyhow::Result<Report> {
     };
 
     // Agents first, so that no push about a visitor's chat can be missed.
-    let agent_handles = connect_agents(&target, &logins, &shared, opts).await;
-    let visitor_handles = connect_visitors(&target, &shared, opts).await;
+    let agent_handles = connect_agents(&targets, &logins, &shared, opts).await;
+    let visitor_handles = connect_visitors(&targets, &shared, opts).await;
     let connected_agents = agent_handles.iter().filter(|h| h.is_some()).count() as u64;
     let connected_visitors = visitor_handles.iter().filter(|h| h.is_some()).count() as u64;
 
     let mut report = Report {
         mode: mode_name(&opts.mode).to_owned(),
-        url: opts.url.clone(),
+        url: std::iter::once(&opts.url)
+            .chain(&opts.extra_urls)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" "),
         layout: opts.layout,
         visitors: opts.visitors,
         agents: opts.agents,
@@ -476,7 +486,7 @@ async fn login_all(
 }
 
 async fn connect_agents(
-    target: &Target,
+    targets: &[Target],
     logins: &[AgentLogin],
     shared: &Arc<Shared>,
     opts: &Options,
@@ -484,6 +494,7 @@ async fn connect_agents(
     let results: Vec<(usize, Option<Handle>)> = stream::iter(logins.iter().enumerate())
         .map(|(i, l)| async move {
             let auth = serde_json::json!({ "token": l.token }).to_string();
+            let target = &targets[i % targets.len()];
             // Agents receive every fan-out copy: a bigger read buffer saves syscalls.
             match conn::open(target, AGENT_NS, &auth, 64 * 1024, opts.connect_timeout).await {
                 Ok(ws) => (
@@ -503,13 +514,14 @@ async fn connect_agents(
 }
 
 async fn connect_visitors(
-    target: &Target,
+    targets: &[Target],
     shared: &Arc<Shared>,
     opts: &Options,
 ) -> Vec<Option<Handle>> {
     let results: Vec<(usize, Option<Handle>)> = stream::iter(0..opts.visitors as usize)
         .map(|v| async move {
             let auth = serde_json::json!({ "name": format!("Load Visitor {v}") }).to_string();
+            let target = &targets[v % targets.len()];
             match conn::open(target, CUSTOMER_NS, &auth, 4 * 1024, opts.connect_timeout).await {
                 Ok(ws) => (
                     v,

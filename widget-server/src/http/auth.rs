@@ -55,15 +55,15 @@ async fn login(
         return Err(ApiError::invalid("email or password is too long").into());
     }
     let email = req.email.trim().to_lowercase();
-    let attempt = state.throttle.reserve(&email, ip)?;
-    let delay = state.throttle.delay(ip);
+    let attempt = state.throttle.reserve(&email, ip).await?;
+    let delay = state.throttle.delay(ip).await;
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     let found = match state.store.agent_credentials(&email).await {
         Ok(found) => found,
         Err(e) => {
-            attempt.not_checked();
+            attempt.not_checked().await;
             return Err(e.into());
         }
     };
@@ -71,7 +71,7 @@ async fn login(
         .as_ref()
         .map(|(_, h)| h.clone())
         .unwrap_or_else(|| dummy_hash().to_owned());
-    let noisy = state.throttle.is_noisy(ip);
+    let noisy = state.throttle.is_noisy(ip).await;
     let ok = match state
         .password_checks
         .verify(req.password, hash, noisy)
@@ -79,16 +79,16 @@ async fn login(
     {
         Ok(ok) => ok,
         Err(e) => {
-            attempt.not_checked();
+            attempt.not_checked().await;
             return Err(e.into());
         }
     };
     let Some((agent, _)) = found.filter(|_| ok) else {
-        attempt.failed();
+        attempt.failed().await;
         metrics::counter!(crate::metrics::FAILED_LOGINS).increment(1);
         return Err(ApiError::unauthorized("wrong email or password").into());
     };
-    attempt.succeeded();
+    attempt.succeeded().await;
     let ttl = if req.remember_me {
         REMEMBER_TTL
     } else {

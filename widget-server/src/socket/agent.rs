@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use super::SocketIo;
+use super::SocketRef;
 use serde_json::Value;
 use shared::events::{
     AgentAuth, AgentReadReq, AgentSendReq, AgentTypingReq, BlockReq, ChatRef, CloseReq,
@@ -12,10 +14,8 @@ use shared::limits::{
     MAX_RESOLUTION_CHARS, validate_attachment_ids, validate_body_with_files, validate_client_id,
     validate_id, validate_tag, validate_text,
 };
-use shared::model::{Agent, AgentStatus, Author, AuthorKind, MessageKind};
+use shared::model::{Agent, Author, AuthorKind, MessageKind};
 use shared::{ApiError, ErrorCode};
-use socketioxide::SocketIo;
-use socketioxide::extract::SocketRef;
 
 use super::limits::Class;
 use super::{
@@ -53,14 +53,15 @@ impl Session {
     }
 }
 
-pub fn register(io: &SocketIo, state: AppState) {
+pub async fn register(io: &SocketIo, state: AppState) -> anyhow::Result<()> {
     super::namespace(
         io,
         shared::events::AGENT_NS,
         state,
         authenticate,
         on_connect,
-    );
+    )
+    .await
 }
 
 async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result<(), Refused> {
@@ -107,14 +108,7 @@ async fn on_connect(s: SocketRef, st: AppState) {
         let _ = s.disconnect();
         return;
     };
-    if sess.agent.status == AgentStatus::Offline
-        && let Err(e) = st
-            .store
-            .set_presence(&sess.agent.id, AgentStatus::Online)
-            .await
-    {
-        tracing::warn!(error = %e, "could not mark agent online");
-    }
+    super::presence::connected(&st, &sess).await;
 }
 
 /// Joins the agent's rooms and registers the event handlers. Called from the auth
@@ -170,14 +164,7 @@ async fn on_disconnect(s: SocketRef, st: AppState) {
                 .count()
         })
         .unwrap_or(0);
-    if others == 0
-        && let Err(e) = st
-            .store
-            .set_presence(&sess.agent.id, AgentStatus::Offline)
-            .await
-    {
-        tracing::debug!(error = %e, "could not mark agent offline");
-    }
+    super::presence::disconnected(&st, &sess.agent.id, others).await;
 }
 
 type Data = Option<Value>;
@@ -301,7 +288,7 @@ async fn send(
         }
         k => k,
     };
-    st.limits.take(Class::Send, &sess.limit_key())?;
+    st.limits.take(Class::Send, &sess.limit_key()).await?;
     st.store
         .agent_send(
             &sess.actor,
@@ -356,13 +343,14 @@ async fn typing(
         typing: r.typing,
     };
     if let Some(customers) = st.io.of(shared::events::CUSTOMER_NS) {
-        let _ = customers
-            .to(customer_room(&chat.customer.id))
+        let _ = super::reach(st, customers.to(customer_room(&chat.customer.id)))
             .emit(shared::events::TYPING, &ev)
             .await;
     }
     let rooms = chat_rooms(Some(&chat.department_id), None, chat.assignee_id.as_deref());
-    let _ = s.to(rooms).emit(shared::events::TYPING, &ev).await;
+    let _ = super::reach(st, s.to(rooms))
+        .emit(shared::events::TYPING, &ev)
+        .await;
     Ok(shared::events::Empty {})
 }
 

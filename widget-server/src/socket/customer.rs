@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use super::SocketIo;
+use super::SocketRef;
 use serde_json::Value;
 use shared::events::{
     CustomerAuth, CustomerReadReq, CustomerSendReq, CustomerTypingReq, Empty, RateReq, ServerEvent,
@@ -15,8 +17,6 @@ use shared::limits::{
 };
 use shared::model::{Author, AuthorKind, Message};
 use shared::{ApiError, ErrorCode};
-use socketioxide::SocketIo;
-use socketioxide::extract::SocketRef;
 
 use super::limits::Class;
 use super::{Refused, chat_rooms, customer_room, parse, pong};
@@ -38,14 +38,15 @@ impl Session {
     }
 }
 
-pub fn register(io: &SocketIo, state: AppState) {
+pub async fn register(io: &SocketIo, state: AppState) -> anyhow::Result<()> {
     super::namespace(
         io,
         shared::events::CUSTOMER_NS,
         state,
         authenticate,
         on_connect,
-    );
+    )
+    .await
 }
 
 /// A browser always sends `Origin`; it must be the server's own origin or on the
@@ -116,6 +117,7 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
         let who = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         st.limits
             .take(Class::NewVisitor, &who)
+            .await
             .map_err(|e| Refused(e.code))?;
     }
     let visitor = st
@@ -219,7 +221,7 @@ async fn start(
         None => uuid::Uuid::new_v4().to_string(),
     };
     let department = pick_department(st, r.department_id.as_deref()).await?;
-    st.limits.take(Class::Send, &sess.limit_key())?;
+    st.limits.take(Class::Send, &sess.limit_key()).await?;
     let (chat, message) = st
         .store
         .start_chat(
@@ -248,7 +250,7 @@ async fn send(
     let client_msg_id = validate_client_id("client_msg_id", &r.client_msg_id)?;
     validate_attachment_ids(&r.attachment_ids)?;
     let body = validate_body_with_files(&r.body, !r.attachment_ids.is_empty())?;
-    st.limits.take(Class::Send, &sess.limit_key())?;
+    st.limits.take(Class::Send, &sess.limit_key()).await?;
     st.store
         .customer_send(
             &sess.customer_id,
@@ -294,7 +296,9 @@ async fn typing(
     let _ = s;
     if let Some(agents) = st.io.of(shared::events::AGENT_NS) {
         let rooms = chat_rooms(Some(&chat.department_id), None, chat.assignee_id.as_deref());
-        let _ = agents.to(rooms).emit(shared::events::TYPING, &ev).await;
+        let _ = super::reach(st, agents.to(rooms))
+            .emit(shared::events::TYPING, &ev)
+            .await;
     }
     Ok(Empty {})
 }

@@ -4,6 +4,11 @@
 //! Classes: `Send` (messages and chat starts, `--send-rate-limit`/`--send-burst`),
 //! `Typing`, `Event` (every other event, ping and sync included), and `NewVisitor`
 //! (visitor identities a client address may create, per minute).
+//!
+//! With Redis (`--redis-url`) the buckets live there, so an identity draws from the same
+//! buckets whichever node its sockets are on: one Lua script refills and takes a token
+//! atomically, on the Redis clock. Were Redis not to answer, each node falls back to its
+//! own buckets until it does.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -12,6 +17,7 @@ use std::time::Instant;
 use shared::{ApiError, ErrorCode};
 
 use crate::Config;
+use crate::cluster::Cluster;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Class {
@@ -62,10 +68,49 @@ pub struct Limits {
     typing: Rule,
     event: Rule,
     new_visitor: Rule,
+    cluster: Cluster,
+    script: redis::Script,
+}
+
+/// Refills the bucket `KEYS[1]` (`ARGV[1]` tokens per second, at most `ARGV[2]`) and
+/// takes one token: 1 if there was one, 0 if not.
+const TAKE_TOKEN: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate / 1000)
+local ok = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  ok = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return ok
+"#;
+
+impl Class {
+    fn key(self) -> &'static str {
+        match self {
+            Class::Send => "send",
+            Class::Typing => "typing",
+            Class::Event => "event",
+            Class::NewVisitor => "visitors",
+        }
+    }
 }
 
 impl Limits {
-    pub fn new(config: &Config) -> Limits {
+    /// Buckets kept in this process.
+    pub fn new_local(config: &Config) -> Limits {
+        Limits::new(config, Cluster::local())
+    }
+
+    pub fn new(config: &Config, cluster: Cluster) -> Limits {
         let rule = |rate: u32, burst: u32| Rule {
             rate: f64::from(rate),
             burst: f64::from(burst.max(rate).max(1)),
@@ -82,6 +127,8 @@ impl Limits {
                 rate: f64::from(config.new_visitors_per_minute) / 60.0,
                 burst: f64::from(config.new_visitors_per_minute.max(1)),
             },
+            cluster,
+            script: redis::Script::new(TAKE_TOKEN),
         }
     }
 
@@ -97,19 +144,40 @@ impl Limits {
     /// The limit every event passes before its handler runs. Messages and chat starts
     /// are charged by their handlers instead, after validation, so a refused payload
     /// costs nothing.
-    pub fn check_event(&self, event: &str, who: &str) -> Result<(), ApiError> {
+    pub async fn check_event(&self, event: &str, who: &str) -> Result<(), ApiError> {
         match Class::of(event) {
             Class::Send => Ok(()),
-            class => self.take(class, who),
+            class => self.take(class, who).await,
         }
     }
 
     /// Takes one token of `class` for `who`, or says how to slow down.
-    pub fn take(&self, class: Class, who: &str) -> Result<(), ApiError> {
+    pub async fn take(&self, class: Class, who: &str) -> Result<(), ApiError> {
         let rule = self.rule(class);
         if rule.rate == 0.0 {
             return Ok(());
         }
+        if let Some((mut conn, prefix)) = self.cluster.redis() {
+            let key = format!("{prefix}:rate:{}:{who}", class.key());
+            let took: Result<i64, _> = self
+                .script
+                .key(key)
+                .arg(rule.rate)
+                .arg(rule.burst)
+                .invoke_async(&mut conn)
+                .await;
+            match took {
+                Ok(1) => return Ok(()),
+                Ok(_) => return Err(refused(class, rule.rate)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "Redis is not answering; rate limits are this node's own");
+                }
+            }
+        }
+        self.take_local(class, rule, who)
+    }
+
+    fn take_local(&self, class: Class, rule: Rule, who: &str) -> Result<(), ApiError> {
         let Ok(mut map) = self.buckets.lock() else {
             return Ok(());
         };
@@ -131,11 +199,12 @@ impl Limits {
             b.tokens -= 1.0;
             return Ok(());
         }
-        Err(ApiError::new(
-            ErrorCode::RateLimited,
-            refusal(class, rule.rate),
-        ))
+        Err(refused(class, rule.rate))
     }
+}
+
+fn refused(class: Class, rate: f64) -> ApiError {
+    ApiError::new(ErrorCode::RateLimited, refusal(class, rate))
 }
 
 fn refusal(class: Class, rate: f64) -> String {
@@ -157,28 +226,38 @@ mod tests {
         let mut c = Config::new("/nonexistent");
         c.send_rate_limit = send;
         c.send_burst = send;
-        Limits::new(&c)
+        Limits::new_local(&c)
+    }
+
+    impl Limits {
+        fn take_now(&self, class: Class, who: &str) -> Result<(), ApiError> {
+            let rule = self.rule(class);
+            if rule.rate == 0.0 {
+                return Ok(());
+            }
+            self.take_local(class, rule, who)
+        }
     }
 
     #[test]
     fn one_identity_shares_its_bucket_and_others_have_their_own() {
         let l = limits(3);
         for _ in 0..3 {
-            l.take(Class::Send, "c:vera").unwrap();
+            l.take_now(Class::Send, "c:vera").unwrap();
         }
-        let e = l.take(Class::Send, "c:vera").unwrap_err();
+        let e = l.take_now(Class::Send, "c:vera").unwrap_err();
         assert_eq!(e.code, ErrorCode::RateLimited);
         assert!(e.message.contains("3 messages/s"), "{}", e.message);
-        l.take(Class::Send, "c:walt").unwrap();
+        l.take_now(Class::Send, "c:walt").unwrap();
         // Classes are apart: sending fast does not stop a sync.
-        l.take(Class::Event, "c:vera").unwrap();
+        l.take_now(Class::Event, "c:vera").unwrap();
     }
 
     #[test]
     fn rate_zero_is_unlimited() {
         let l = limits(0);
         for _ in 0..1000 {
-            l.take(Class::Send, "c:vera").unwrap();
+            l.take_now(Class::Send, "c:vera").unwrap();
         }
     }
 

@@ -10,15 +10,15 @@ macro_rules! on {
         let st = $st.clone();
         $s.on(
             $event,
-            move |s: socketioxide::extract::SocketRef,
+            move |s: $crate::socket::SocketRef,
                   socketioxide::extract::TryData(data): socketioxide::extract::TryData<
                 serde_json::Value,
             >,
-                  ack: socketioxide::extract::AckSender| {
+                  ack: $crate::socket::AckSender| {
                 let st = st.clone();
                 async move {
                     let result = match $session(&s, &st) {
-                        Ok(sess) => match st.limits.check_event($event, &sess.limit_key()) {
+                        Ok(sess) => match st.limits.check_event($event, &sess.limit_key()).await {
                             Ok(()) => $f(&s, &st, &sess, data.ok()).await,
                             Err(e) => Err(e),
                         },
@@ -34,6 +34,7 @@ macro_rules! on {
 mod agent;
 mod customer;
 pub mod limits;
+pub mod presence;
 pub mod sessions;
 
 use std::time::Duration;
@@ -44,19 +45,33 @@ use serde_json::Value;
 use shared::events::{Ack, ServerEvent};
 use shared::limits::MAX_PACKET_BYTES;
 use shared::{ApiError, ErrorCode};
-use socketioxide::SocketIo;
-use socketioxide::adapter::Adapter;
-use socketioxide::extract::AckSender;
+
 use socketioxide::layer::SocketIoLayer;
-use socketioxide::operators::BroadcastOperators;
+use socketioxide_redis::{RedisAdapterConfig, RedisAdapterCtr};
 
 use crate::AppState;
+use crate::cluster::{Cluster, PanelAdapter};
 use crate::store::Published;
+
+/// The Socket.IO handle, on the adapter that spans nodes when Redis is configured.
+pub type SocketIo = socketioxide::SocketIo<PanelAdapter>;
+/// A connected socket.
+pub type SocketRef = socketioxide::extract::SocketRef<PanelAdapter>;
+/// The answer to an acked event.
+pub type AckSender = socketioxide::extract::AckSender<PanelAdapter>;
+/// A push to some sockets (rooms, a namespace), on every node.
+pub type BroadcastOperators = socketioxide::operators::BroadcastOperators<PanelAdapter>;
 
 /// The Socket.IO layer and handle, with the packet and WebSocket frame limits set
 /// (the library's payload limit covers HTTP long-polling only).
-pub fn layer() -> (SocketIoLayer, SocketIo) {
-    SocketIo::builder()
+pub fn layer(cluster: &Cluster) -> (SocketIoLayer<PanelAdapter>, SocketIo) {
+    let adapter = RedisAdapterCtr::new_with_driver(
+        cluster.driver(),
+        RedisAdapterConfig::new()
+            .with_prefix(cluster.adapter_prefix())
+            .with_request_timeout(crate::cluster::REDIS_TIMEOUT),
+    );
+    socketioxide::SocketIo::builder()
         .max_payload(MAX_PACKET_BYTES as u64)
         .ws_max_message_size(MAX_PACKET_BYTES)
         .ws_max_frame_size(MAX_PACKET_BYTES)
@@ -66,44 +81,45 @@ pub fn layer() -> (SocketIoLayer, SocketIo) {
         .ws_read_buffer_size(1024)
         .ping_interval(Duration::from_secs(20))
         .ping_timeout(Duration::from_secs(20))
+        .with_adapter::<PanelAdapter>(adapter)
         .build_layer()
 }
 
 /// Registers a namespace: `auth` runs as the connect middleware (its refusal is the
-/// client's `connect_error`), `connect` once the socket is connected.
-pub fn namespace<A, AF, C, CF>(
+/// client's `connect_error`), `connect` once the socket is connected. With Redis, the
+/// namespace subscribes to the other nodes' requests before this returns.
+pub async fn namespace<A, AF, C, CF>(
     io: &SocketIo,
     path: &'static str,
     state: AppState,
     auth: A,
     connect: C,
-) where
-    A: Fn(socketioxide::extract::SocketRef, Option<Value>, AppState) -> AF
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+) -> anyhow::Result<()>
+where
+    A: Fn(SocketRef, Option<Value>, AppState) -> AF + Clone + Send + Sync + 'static,
     AF: std::future::Future<Output = Result<(), Refused>> + Send + 'static,
-    C: Fn(socketioxide::extract::SocketRef, AppState) -> CF + Clone + Send + Sync + 'static,
+    C: Fn(SocketRef, AppState) -> CF + Clone + Send + Sync + 'static,
     CF: std::future::Future<Output = ()> + Send + 'static,
 {
     use socketioxide::handler::ConnectHandler;
     let mw_state = state.clone();
     let middleware =
-        move |s: socketioxide::extract::SocketRef,
+        move |s: SocketRef,
               socketioxide::extract::TryData(data): socketioxide::extract::TryData<Value>| {
             let (st, auth) = (mw_state.clone(), auth.clone());
             async move { auth(s, data.ok(), st).await }
         };
-    let handler = move |s: socketioxide::extract::SocketRef| {
+    let handler = move |s: SocketRef| {
         let (st, connect) = (state.clone(), connect.clone());
         async move { connect(s, st).await }
     };
-    io.ns(path, handler.with(middleware));
+    io.ns(path, handler.with(middleware))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot set up the {path} namespace: {e}"))
 }
 
 /// Unknown events get an `invalid` ack that names them.
-pub fn answer_unknown_events(s: &socketioxide::extract::SocketRef) {
+pub fn answer_unknown_events(s: &SocketRef) {
     s.on_fallback(
         |ack: AckSender, socketioxide::extract::Event(name): socketioxide::extract::Event| async move {
             let name: String = name.chars().take(40).collect();
@@ -112,9 +128,19 @@ pub fn answer_unknown_events(s: &socketioxide::extract::SocketRef) {
     );
 }
 
-pub fn register(io: &SocketIo, state: AppState) {
-    agent::register(io, state.clone());
-    customer::register(io, state);
+pub async fn register(io: &SocketIo, state: AppState) -> anyhow::Result<()> {
+    agent::register(io, state.clone()).await?;
+    customer::register(io, state).await
+}
+
+/// The push as far as it can go: to every node with Redis, to this one without (a
+/// node alone skips the adapter's encoding of each push for other nodes).
+pub fn reach(st: &AppState, op: BroadcastOperators) -> BroadcastOperators {
+    if st.cluster.is_shared() {
+        op
+    } else {
+        op.local()
+    }
 }
 
 /// A connect refusal: its `Display` is the bare error code, which the client sees as
@@ -180,9 +206,24 @@ pub fn chat_rooms(
     rooms
 }
 
-async fn emit_event<A: Adapter>(op: BroadcastOperators<A>, ev: &ServerEvent) {
+/// Pushes `ev` to `op`'s sockets on every node; if Redis cannot take it, to this
+/// node's sockets at least (the others catch up with `sync`).
+async fn emit_event(st: &AppState, op: BroadcastOperators, ev: &ServerEvent) {
+    let op = reach(st, op);
+    if let Err(e) = emit_to(op.clone(), ev).await {
+        tracing::warn!(error = %e, event = ev.name(), "push to other nodes failed; pushing locally");
+        if let Err(e) = emit_to(op.local(), ev).await {
+            tracing::warn!(error = %e, event = ev.name(), "push failed for some sockets");
+        }
+    }
+}
+
+async fn emit_to(
+    op: BroadcastOperators,
+    ev: &ServerEvent,
+) -> Result<(), socketioxide::BroadcastError> {
     let name = ev.name();
-    let r = match ev {
+    match ev {
         ServerEvent::ChatCreated(e) | ServerEvent::ChatUpdated(e) => op.emit(name, e).await,
         ServerEvent::MessageNew(e) => op.emit(name, e).await,
         ServerEvent::MessageRead(e) => op.emit(name, e).await,
@@ -191,9 +232,6 @@ async fn emit_event<A: Adapter>(op: BroadcastOperators<A>, ev: &ServerEvent) {
         ServerEvent::CustomerUpdated(e) => op.emit(name, e).await,
         ServerEvent::TicketCreated(e) | ServerEvent::TicketUpdated(e) => op.emit(name, e).await,
         ServerEvent::TicketEntry(e) => op.emit(name, e).await,
-    };
-    if let Err(e) = r {
-        tracing::warn!(error = %e, event = name, "push failed for some sockets");
     }
 }
 
@@ -203,7 +241,6 @@ pub fn spawn_dispatcher(state: AppState) -> anyhow::Result<()> {
         .store
         .take_events()
         .ok_or_else(|| anyhow::anyhow!("the store's event stream was already taken"))?;
-    let io = state.io.clone();
     tokio::spawn(async move {
         while let Some(p) = rx.recv().await {
             metrics::counter!(crate::metrics::EVENTS).increment(1);
@@ -211,7 +248,7 @@ pub fn spawn_dispatcher(state: AppState) -> anyhow::Result<()> {
                 metrics::counter!(crate::metrics::MESSAGES).increment(1);
             }
             let moved = queue_moved(&p);
-            dispatch(&io, p).await;
+            dispatch(&state, p).await;
             if let Some((event_id, departments)) = moved {
                 push_queue_positions(&state, event_id, &departments).await;
             }
@@ -220,24 +257,25 @@ pub fn spawn_dispatcher(state: AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn dispatch(io: &SocketIo, p: Published) {
+async fn dispatch(st: &AppState, p: Published) {
+    let io = &st.io;
     let Published { event, audience } = p;
     if let Some(agents) = io.of(shared::events::AGENT_NS) {
         if audience.broadcast {
-            emit_event(agents, &event).await;
+            emit_event(st, agents, &event).await;
         } else {
             let rooms = chat_rooms(
                 audience.department_id.as_deref(),
                 audience.prev_department_id.as_deref(),
                 audience.agent_id.as_deref(),
             );
-            emit_event(agents.to(rooms), &event).await;
+            emit_event(st, agents.to(rooms), &event).await;
         }
     }
     if let Some((customer_id, cev)) = &audience.customer
         && let Some(customers) = io.of(shared::events::CUSTOMER_NS)
     {
-        emit_event(customers.to(customer_room(customer_id)), cev).await;
+        emit_event(st, customers.to(customer_room(customer_id)), cev).await;
     }
 }
 
@@ -289,20 +327,23 @@ async fn push_queue_positions(
             let Some(customers) = state.io.of(shared::events::CUSTOMER_NS) else {
                 return;
             };
-            let _ = customers
-                .to(customer_room(&chat.customer.id))
+            let _ = reach(state, customers.to(customer_room(&chat.customer.id)))
                 .emit(shared::events::CHAT_UPDATED, &ev)
                 .await;
         }
     }
 }
 
-/// Disconnects every socket opened with the token `jti` (after sign-out).
+/// Disconnects every socket opened with the token `jti` (after sign-out), on every
+/// node. Were Redis not to answer, the other nodes' session watchers still find the
+/// revocation in the store within `--session-check-secs`.
 pub async fn disconnect_token(state: &AppState, jti: &str) {
-    if let Some(agents) = state.io.of(shared::events::AGENT_NS)
-        && let Err(e) = agents.within(format!("jti:{jti}")).disconnect().await
-    {
-        tracing::warn!(error = %e, "could not disconnect revoked sockets");
+    if let Some(agents) = state.io.of(shared::events::AGENT_NS) {
+        let op = reach(state, agents.within(format!("jti:{jti}")));
+        if let Err(e) = op.clone().disconnect().await {
+            tracing::warn!(error = %e, "could not disconnect revoked sockets on other nodes");
+            let _ = op.local().disconnect().await;
+        }
     }
 }
 

@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
+use super::SocketRef;
 use shared::model::Agent;
-use socketioxide::extract::SocketRef;
 
 use super::agent::{Session, work_rooms};
 use crate::AppState;
