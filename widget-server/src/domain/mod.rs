@@ -10,6 +10,7 @@ pub mod chat;
 pub mod mention;
 pub mod quota;
 pub mod routing;
+pub mod visitor;
 
 pub use actor::{Actor, ChatScope};
 pub use audience::{Audience, Published};

@@ -98,13 +98,26 @@ mod writer;
 pub use writer::{EVENT_LOCK, Fail, MAX_BATCH, PgResult, Tx};
 
 pub fn migrator() -> Migrator {
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("init"),
-        MigrationType::Simple,
-        AssertSqlSafe(include_str!("../../../migrations/postgres/0001_init.sql")).into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("init"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/postgres/0001_init.sql"))
+                .into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            4,
+            Cow::Borrowed("customer seq"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!(
+                "../../../migrations/postgres/0004_customer_seq.sql"
+            ))
+            .into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 /// How a node uses its database.
