@@ -117,4 +117,39 @@ test('agent and visitor talk through the official client', async (t) => {
     const history = await server.api(login.token, `/chats/${chat.id}/messages`);
     assert.ok(history.items.some((m) => m.id === note.id && m.kind === 'note'));
   });
+
+  await t.test("the visitor's numbering has no gap at a note, and a read of a note tells the visitor nothing", async () => {
+    const reads = [];
+    visitor.on('message:read', (d) => reads.push(d));
+    const visibleSeqs = async () => {
+      const replay = await call(visitor, 'sync', { since_event_id: 0 });
+      return replay.events.filter((e) => e.event === 'message:new').map((e) => e.data.message.seq);
+    };
+    const seqs = await visibleSeqs();
+    assert.deepEqual(seqs, seqs.map((_, i) => i + 1), `the visitor's seqs have gaps: ${seqs}`);
+    const history = await server.api(login.token, `/chats/${chat.id}/messages`);
+    const agentSeqs = history.items.map((m) => m.seq);
+    assert.equal(agentSeqs.length, seqs.length + 1, 'agents number the note too');
+
+    // The agent reads up to the last visible message: the visitor hears of it by its number.
+    const last = history.items.filter((m) => m.kind !== 'note').at(-1);
+    const receipt = next(visitor, 'message:read');
+    await call(agent, 'message:read', { chat_id: chat.id, seq: last.seq });
+    assert.equal((await receipt).seq, seqs.at(-1));
+
+    // A note after it, read by the agent: nothing reaches the visitor. Pushes on one
+    // socket arrive in order, so once the next message is here, a receipt would be too.
+    const note = await call(agent, 'message:send', { chat_id: chat.id, client_msg_id: randomUUID(), body: 'NOTE: replacement is in stock', kind: 'note' });
+    await call(agent, 'message:read', { chat_id: chat.id, seq: note.seq });
+    const arrived = next(visitor, 'message:new', (d) => d.message.body === 'Is it working now?');
+    await call(agent, 'message:send', { chat_id: chat.id, client_msg_id: randomUUID(), body: 'Is it working now?' });
+    const got = await arrived;
+    assert.equal(got.message.seq, seqs.at(-1) + 1, 'the message after the note follows without a gap');
+    assert.deepEqual(reads.map((r) => r.seq), [seqs.at(-1)], 'the read of the note was pushed');
+
+    // The visitor reads in its numbering; the agent hears the chat's seq.
+    const heard = next(agent, 'message:read', (d) => d.reader.kind === 'customer' && d.chat_id === chat.id);
+    await call(visitor, 'message:read', { chat_id: chat.id, seq: got.message.seq });
+    assert.equal((await heard).seq, note.seq + 1);
+  });
 });

@@ -4,10 +4,12 @@
 mod checks;
 mod client_ip;
 mod throttle;
+mod visitor_token;
 
 pub use checks::{DEFAULT_CHECK_WAIT, PasswordChecks, default_max_checks};
 pub use client_ip::{client_ip, parse_trusted_proxy};
 pub use throttle::{Attempt, LoginThrottle};
+pub use visitor_token::VisitorKey;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -55,6 +57,7 @@ pub struct Tokens {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    visitor: VisitorKey,
 }
 
 impl Tokens {
@@ -90,7 +93,13 @@ impl Tokens {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+            visitor: VisitorKey::from_secret(secret),
         }
+    }
+
+    /// The key visitor tokens are signed with (derived from the same secret).
+    pub fn visitor_key(&self) -> &VisitorKey {
+        &self.visitor
     }
 
     pub fn issue(&self, agent_id: &str, ttl: Duration) -> Result<(String, Claims), ApiError> {

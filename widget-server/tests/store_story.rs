@@ -42,6 +42,8 @@ mod tickets;
 mod knowledge_base;
 #[path = "store_story/reporting.rs"]
 mod reporting;
+#[path = "store_story/visitor_numbering.rs"]
+mod visitor_numbering;
 #[path = "store_story/working_chats.rs"]
 mod working_chats;
 
@@ -134,6 +136,7 @@ async fn story(store: &dyn Store) {
     listing_chats(store, &team, &chat).await;
     claiming(store, &team, vera_chat, newcomer_chat).await;
     replies_and_notes(store, &team, &vera, vera_chat, walt_chat).await;
+    visitor_numbering::numbering_hides_notes(store, &team, &vera, vera_chat).await;
     transfers(store, &team, vera_chat).await;
     tags(store, &team, &vera, vera_chat).await;
     read_receipts(store, &team, &vera, &walt, vera_chat).await;

@@ -14,6 +14,7 @@ pub mod quota;
 pub mod report;
 pub mod routing;
 pub mod ticket;
+pub mod visitor;
 
 pub use actor::{Actor, ChatScope};
 pub use audience::{Audience, Published};

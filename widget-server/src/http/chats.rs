@@ -184,35 +184,57 @@ async fn transcript(
     ))
 }
 
+#[derive(Deserialize)]
+struct ProfileQuery {
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+/// How many previous chats a profile lists unless `per_page` says otherwise.
+const PROFILE_PER_PAGE: u32 = 50;
+
+/// A customer with one page of the previous chats the reader may see.
+#[derive(serde::Serialize)]
+struct ProfilePage {
+    #[serde(flatten)]
+    profile: CustomerProfile,
+    /// How many of the customer's chats the reader may see in all.
+    previous_chats_total: i64,
+    page: u32,
+    per_page: u32,
+}
+
 async fn customer(
     State(state): State<AppState>,
     auth: AuthAgent,
     Path(id): Path<String>,
-) -> ApiResult<Json<CustomerProfile>> {
+    ApiQuery(q): ApiQuery<ProfileQuery>,
+) -> ApiResult<Json<ProfilePage>> {
     check_id("customer id", &id)?;
-    let profile = state
+    let (page, per_page) = validate_page(q.page, q.per_page.or(Some(PROFILE_PER_PAGE)))?;
+    let customer = state
         .store
-        .customer_profile(&id)
+        .customer(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no customer {id}")))?;
+    // Only the chats the reader may see are listed (and counted), in the query itself.
+    let chats = state
+        .store
+        .customer_chats(&auth.actor, &id, page, per_page)
+        .await?;
     // An agent sees customers who have chatted in their departments or with them.
-    let visible = auth.actor.sees_every_customer() || {
-        let f = ChatFilter {
-            status: None,
-            department_id: None,
-            assignee_id: None,
-            customer_id: Some(id.clone()),
-            q: None,
-            sort: ChatSort::Newest,
-            page: 1,
-            per_page: 1,
-        };
-        state.store.chats(&auth.actor, &f).await?.total > 0
-    };
-    if !visible {
+    if !auth.actor.sees_every_customer() && chats.total == 0 {
         return Err(
             ApiError::forbidden("this customer has not chatted with your departments").into(),
         );
     }
-    Ok(Json(auth.actor.profile_view(profile)))
+    Ok(Json(ProfilePage {
+        profile: CustomerProfile {
+            customer,
+            previous_chats: chats.items,
+        },
+        previous_chats_total: chats.total,
+        page,
+        per_page,
+    }))
 }

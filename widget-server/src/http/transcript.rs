@@ -51,7 +51,7 @@ enum Part {
 struct Writer {
     state: AppState,
     chat: Chat,
-    /// The chat's last seq when the transcript started (the store's numbering).
+    /// The chat's last number when the transcript started (the reader's numbering).
     last_seq: Seq,
     reader: Reader,
     format: Format,
@@ -95,10 +95,6 @@ impl Writer {
     }
 
     fn message(&mut self, out: &mut String, m: &Message) {
-        let m = match self.reader {
-            Reader::Agent => m.clone(),
-            Reader::Visitor => crate::store::customer_message(m),
-        };
         match self.format {
             Format::Json => {
                 if !self.first {
@@ -130,21 +126,26 @@ impl Writer {
         }
     }
 
-    /// The messages with `seq` in `(after, after + window]`. `messages` answers the
-    /// newest `limit` before a seq, and a window holds at most `limit` seq numbers, so
-    /// asking for those before `after + window + 1` returns the whole window.
+    /// The messages with `seq` in `(after, after + window]`, in the reader's numbering
+    /// (the chat's seq for agents, the visitor's own for a visitor). Both reads answer
+    /// the newest `limit` before a number, and a window holds at most `limit` numbers,
+    /// so asking for those before `after + window + 1` returns the whole window.
     async fn window(&mut self, after: Seq) -> Result<String, ApiError> {
         let size = Seq::from(MAX_MESSAGE_LIMIT);
-        let page = self
-            .state
-            .store
-            .messages(
-                &self.chat.id,
-                Some(after + size + 1),
-                MAX_MESSAGE_LIMIT,
-                self.reader == Reader::Agent,
-            )
-            .await?;
+        let before = Some(after + size + 1);
+        let store = &self.state.store;
+        let page = match self.reader {
+            Reader::Agent => {
+                store
+                    .messages(&self.chat.id, before, MAX_MESSAGE_LIMIT, true)
+                    .await?
+            }
+            Reader::Visitor => {
+                store
+                    .visitor_messages(&self.chat.id, before, MAX_MESSAGE_LIMIT)
+                    .await?
+            }
+        };
         let mut out = String::new();
         for m in page.iter().filter(|m| m.seq > after) {
             self.message(&mut out, m);
@@ -154,8 +155,8 @@ impl Writer {
 }
 
 /// The transcript of `chat` as a streamed response. `chat` is shown as given (the
-/// visitor's view for a visitor); messages after `last_seq` (sent while it streams)
-/// are not included.
+/// visitor's view for a visitor); messages after `last_seq` (in the reader's
+/// numbering; sent while it streams) are not included.
 pub fn response(
     state: AppState,
     chat: Chat,

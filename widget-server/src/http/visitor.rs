@@ -146,8 +146,16 @@ async fn customer_id(state: &AppState, headers: &HeaderMap) -> Result<String, Ap
         .and_then(|v| v.to_str().ok())
         .filter(|t| !t.is_empty() && t.len() <= 128)
         .ok_or_else(|| ApiError::unauthorized("send your visitor token in X-Visitor-Token"))?;
-    let hash_known = state.store.resolve_visitor_known(token).await?;
-    hash_known.ok_or_else(|| ApiError::unauthorized("unknown visitor token"))
+    // A stored visitor, or one whose token this server signed (who has not chatted
+    // yet: their reads find nothing, their uploads are kept under their id).
+    if let Some(id) = state.store.resolve_visitor_known(token).await? {
+        return Ok(id);
+    }
+    state
+        .tokens
+        .visitor_key()
+        .verify(token)
+        .ok_or_else(|| ApiError::unauthorized("unknown visitor token"))
 }
 
 #[derive(Deserialize)]
@@ -173,13 +181,11 @@ async fn messages(
         limit: q.limit,
     };
     let limit = message_limit(mq.limit)?;
+    // Numbered for the visitor: `before_seq` and every `seq` are theirs.
     let items = state
         .store
-        .messages(&chat.id, mq.before_seq, limit, false)
-        .await?
-        .iter()
-        .map(crate::store::customer_message)
-        .collect();
+        .visitor_messages(&chat.id, mq.before_seq, limit)
+        .await?;
     Ok(Json(Items { items }))
 }
 
@@ -194,10 +200,11 @@ async fn transcript(
         .store
         .customer_chat_any(&cid, q.chat_id.as_deref())
         .await?;
+    let numbers = state.store.visitor_numbers(&chat.id).await?;
     Ok(super::transcript::response(
         state,
-        customer_view(&chat),
-        chat.last_seq,
+        customer_view(&chat, &numbers),
+        numbers.last_seq,
         super::transcript::Reader::Visitor,
         format,
     ))

@@ -21,7 +21,8 @@ use shared::{ApiError, ErrorCode};
 use super::limits::Class;
 use super::{Refused, chat_rooms, customer_room, parse, pong};
 use crate::AppState;
-use crate::store::{SyncResult, Viewer, customer_view};
+use crate::domain::visitor::{Identity, identify};
+use crate::store::{SyncResult, Viewer};
 
 #[derive(Clone)]
 struct Session {
@@ -29,6 +30,16 @@ struct Session {
     name: Arc<str>,
     token: Arc<str>,
     open_chat_id: Option<Arc<str>>,
+    /// No record is stored for this visitor yet (they have not chatted): written at
+    /// their first `chat:start`, with the connect's name and email.
+    unstored: Option<Profile>,
+}
+
+/// What a visitor said about themselves when connecting.
+#[derive(Clone, Default)]
+struct Profile {
+    name: Option<Arc<str>>,
+    email: Option<Arc<str>>,
 }
 
 impl Session {
@@ -97,42 +108,76 @@ async fn authenticate(s: SocketRef, auth: Option<Value>, st: AppState) -> Result
     let token = auth
         .visitor_token
         .filter(|t| !t.is_empty() && t.len() <= 128);
-    // Tokens are free, so new visitor identities are limited per client address.
-    let known = match token.as_deref() {
+    let stored = match token.as_deref() {
         Some(t) => st
             .store
             .resolve_visitor_known(t)
             .await
-            .map_err(|e| Refused(e.code))?
-            .is_some(),
-        None => false,
+            .map_err(|e| Refused(e.code))?,
+        None => None,
     };
-    if !known {
-        let parts = s.req_parts();
-        let ip = crate::auth::client_ip(
-            crate::http::peer_ip(parts),
-            &parts.headers,
-            &st.config.trusted_proxies,
-        );
-        let who = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        st.limits
-            .take(Class::NewVisitor, &who)
-            .await
-            .map_err(|e| Refused(e.code))?;
-    }
-    let visitor = st
-        .store
-        .resolve_visitor(token.as_deref(), name.as_deref(), email.as_deref())
-        .await
-        .map_err(|e| Refused(e.code))?;
-    register_handlers(&s, &st, &visitor.customer.id);
-    s.extensions.insert(Session {
-        customer_id: Arc::from(visitor.customer.id.as_str()),
-        name: Arc::from(visitor.customer.name.as_str()),
-        token: Arc::from(visitor.token.as_str()),
-        open_chat_id: visitor.open_chat_id.as_deref().map(Arc::from),
-    });
+    let signed = token
+        .as_deref()
+        .and_then(|t| st.tokens.visitor_key().verify(t));
+    let session = match identify(stored, signed) {
+        Identity::Stored(_) => {
+            let visitor = st
+                .store
+                .resolve_visitor(token.as_deref(), None, None)
+                .await
+                .map_err(|e| Refused(e.code))?;
+            Session {
+                customer_id: Arc::from(visitor.customer.id.as_str()),
+                name: Arc::from(visitor.customer.name.as_str()),
+                token: Arc::from(visitor.token.as_str()),
+                open_chat_id: visitor.open_chat_id.as_deref().map(Arc::from),
+                unstored: None,
+            }
+        }
+        Identity::Signed(id) => unstored_session(id, token.unwrap_or_default(), name, email),
+        Identity::New => {
+            // Identities are free, so new ones are limited per client address.
+            let parts = s.req_parts();
+            let ip = crate::auth::client_ip(
+                crate::http::peer_ip(parts),
+                &parts.headers,
+                &st.config.trusted_proxies,
+            );
+            let who = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+            st.limits
+                .take(Class::NewVisitor, &who)
+                .await
+                .map_err(|e| Refused(e.code))?;
+            let id = crate::store::new_id();
+            let token = st.tokens.visitor_key().issue(&id);
+            unstored_session(id, token, name, email)
+        }
+    };
+    register_handlers(&s, &st, &session.customer_id);
+    s.extensions.insert(session);
     Ok(())
+}
+
+/// A visitor known by a signed token only: nothing stored until their first chat.
+fn unstored_session(
+    customer_id: String,
+    token: String,
+    name: Option<String>,
+    email: Option<String>,
+) -> Session {
+    let display = name
+        .clone()
+        .unwrap_or_else(|| crate::domain::visitor::default_name(&customer_id));
+    Session {
+        customer_id: Arc::from(customer_id.as_str()),
+        name: Arc::from(display.as_str()),
+        token: Arc::from(token.as_str()),
+        open_chat_id: None,
+        unstored: Some(Profile {
+            name: name.as_deref().map(Arc::from),
+            email: email.as_deref().map(Arc::from),
+        }),
+    }
 }
 
 fn session(s: &SocketRef, _: &AppState) -> Result<Session, ApiError> {
@@ -191,7 +236,7 @@ async fn pick_department(st: &AppState, asked: Option<&str>) -> Result<String, A
 }
 
 async fn start(
-    _: &SocketRef,
+    s: &SocketRef,
     st: &AppState,
     sess: &Session,
     data: Data,
@@ -222,6 +267,21 @@ async fn start(
     };
     let department = pick_department(st, r.department_id.as_deref()).await?;
     st.limits.take(Class::Send, &sess.limit_key()).await?;
+    if let Some(profile) = &sess.unstored {
+        // The visitor's first chat: their record is written now, under their id.
+        st.store
+            .create_visitor(
+                &sess.customer_id,
+                &sess.token,
+                profile.name.as_deref(),
+                profile.email.as_deref(),
+            )
+            .await?;
+        s.extensions.insert(Session {
+            unstored: None,
+            ..sess.clone()
+        });
+    }
     let (chat, message) = st
         .store
         .start_chat(
@@ -233,10 +293,8 @@ async fn start(
             email.as_deref(),
         )
         .await?;
-    Ok(StartAck {
-        chat: customer_view(&chat),
-        message,
-    })
+    // Both come as the visitor sees them.
+    Ok(StartAck { chat, message })
 }
 
 async fn send(

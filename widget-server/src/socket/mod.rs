@@ -320,9 +320,12 @@ async fn push_queue_positions(
             continue;
         };
         for chat in page.items {
+            let Ok(numbers) = state.store.visitor_numbers(&chat.id).await else {
+                continue;
+            };
             let ev = shared::events::ChatEvent {
                 event_id,
-                chat: crate::store::customer_view(&chat),
+                chat: crate::store::customer_view(&chat, &numbers),
             };
             let Some(customers) = state.io.of(shared::events::CUSTOMER_NS) else {
                 return;

@@ -14,8 +14,8 @@ use shared::events::{
 };
 use shared::kb::{Article, ArticleHit, ArticleInput, Category, CategoryInput, ImportReport};
 use shared::model::{
-    Agent, AgentStatus, Attachment, Chat, ChatStatus, Customer, CustomerProfile, Department,
-    EventId, Message, MessageKind, Page, Role, Seq,
+    Agent, AgentStatus, Attachment, Chat, ChatStatus, ChatSummary, Customer, CustomerProfile,
+    Department, EventId, Message, MessageKind, Page, Role, Seq,
 };
 use shared::ticket::{
     EntryKind, LinkKind, Ticket, TicketEntry, TicketEntryEvent, TicketEvent, TicketPriority,
@@ -28,8 +28,10 @@ pub mod postgres;
 pub mod reports;
 pub mod sqlite;
 
-pub use crate::domain::audience::{customer_message, customer_view, visitor_attachment_url};
 pub use crate::domain::kb::{ArticleFile, KbAudience, SearchQuery};
+pub use crate::domain::audience::{
+    VisitorNumbers, customer_message, customer_view, visitor_attachment_url,
+};
 pub use crate::domain::quota::UploadQuota;
 pub use crate::domain::ticket::TicketChanges;
 pub use crate::domain::report::{
@@ -146,6 +148,18 @@ pub trait ChatStore: Send + Sync {
         limit: u32,
         include_notes: bool,
     ) -> StoreResult<Vec<Message>>;
+    /// The chat's counters in its visitor's numbering (`domain::audience`).
+    async fn visitor_numbers(&self, chat_id: &str) -> StoreResult<VisitorNumbers>;
+    /// The messages a visitor sees, as they see them (their numbering and file links),
+    /// oldest first, before their number `before_seq` (exclusive), at most `limit`.
+    async fn visitor_messages(
+        &self,
+        chat_id: &str,
+        before_seq: Option<Seq>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+    /// Starts the visitor's chat (or adds to their open one); both answered as the
+    /// visitor sees them.
     async fn start_chat(
         &self,
         customer_id: &str,
@@ -155,6 +169,7 @@ pub trait ChatStore: Send + Sync {
         name: Option<&str>,
         email: Option<&str>,
     ) -> StoreResult<(Chat, Message)>;
+    /// A visitor's message, answered as the visitor sees it (their numbering).
     async fn customer_send(
         &self,
         customer_id: &str,
@@ -196,6 +211,7 @@ pub trait ChatStore: Send + Sync {
         remove: &[String],
     ) -> StoreResult<Chat>;
     async fn agent_read(&self, actor: &Actor, chat_id: &str, seq: Seq) -> StoreResult<()>;
+    /// The visitor read up to `seq` of their numbering.
     async fn customer_read(
         &self,
         customer_id: &str,
@@ -231,7 +247,29 @@ pub trait VisitorStore: Send + Sync {
     ) -> StoreResult<Visitor>;
     /// The customer id behind a visitor token, if it is known.
     async fn resolve_visitor_known(&self, token: &str) -> StoreResult<Option<String>>;
+    /// Writes the record of a visitor who has none yet, under the customer id their
+    /// signed token carries (at their first chat), with the token's hash, `name`
+    /// (default `domain::visitor::default_name`) and `email`; a visitor already
+    /// stored is left as they are. Returns the visitor.
+    async fn create_visitor(
+        &self,
+        customer_id: &str,
+        token: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<Customer>;
     async fn customer_profile(&self, id: &str) -> StoreResult<Option<CustomerProfile>>;
+    async fn customer(&self, id: &str) -> StoreResult<Option<Customer>>;
+    /// The customer's chats that `viewer` may see (of the viewer's departments, as
+    /// they are now, or assigned to them; every chat for supervisors and admins),
+    /// newest first, a page at a time, as summaries.
+    async fn customer_chats(
+        &self,
+        viewer: &Actor,
+        customer_id: &str,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<Page<ChatSummary>>;
     async fn block(&self, actor: &Actor, customer_id: &str, blocked: bool)
     -> StoreResult<Customer>;
 }

@@ -231,10 +231,12 @@ pub(crate) async fn starting_chats(
         (chat.assignee_id.as_deref(), chat.customer.id.as_str()),
         (None, vera.id.as_str())
     );
+    // The answer is the visitor's view of the chat; agents' counters are kept apart.
     assert_eq!(
         (chat.last_seq, chat.unread_count, chat.queue_position),
-        (1, 1, Some(1))
+        (1, 0, Some(1))
     );
+    assert_eq!(store.chat(&chat.id).await.unwrap().unwrap().unread_count, 1);
     assert_eq!(
         (first.seq, first.kind, first.body.as_str()),
         (1, MessageKind::Text, hello)

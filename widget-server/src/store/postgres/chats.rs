@@ -10,14 +10,16 @@ use super::messages::{
     op_agent_read, op_agent_send, op_customer_read, op_customer_send, op_rate, op_start_chat,
 };
 use super::rows::{
-    CHAT_SELECT, LATEST_CHAT_SQL, MESSAGE_COLS, chat_row, customer_chat_id, load_chat, message_row,
+    self, CHAT_SELECT, LATEST_CHAT_SQL, MESSAGE_COLS, chat_row, customer_chat_id, load_chat,
+    message_row,
 };
 use super::tx::{agent_author, check_access};
 use super::{PgResult, PgStore, Tx};
 use crate::domain::ChatScope;
 use crate::domain::chat::{self, ChatCore};
 use crate::store::{
-    Actor, ChatFilter, ChatSort, ChatStore, StoreResult, like_pattern, new_id, now_ms,
+    Actor, ChatFilter, ChatSort, ChatStore, StoreResult, VisitorNumbers, like_pattern, new_id,
+    now_ms,
 };
 
 async fn op_claim(t: &mut Tx, actor: Actor, chat_id: String) -> PgResult<Chat> {
@@ -346,6 +348,43 @@ impl ChatStore for PgStore {
                         .fetch_all(c)
                         .await?;
                     rows.iter().map(message_row).collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .await?;
+        items.reverse();
+        Ok(items)
+    }
+
+    async fn visitor_numbers(&self, chat_id: &str) -> StoreResult<VisitorNumbers> {
+        let id = chat_id.to_owned();
+        self.read(move |c| Box::pin(async move { rows::visitor_numbers(c, &id).await }))
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no chat {chat_id:?}")))
+    }
+
+    async fn visitor_messages(
+        &self,
+        chat_id: &str,
+        before_seq: Option<Seq>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = $1 AND customer_seq < $2 \
+             AND kind <> 'note' ORDER BY customer_seq DESC LIMIT $3"
+        );
+        let chat_id = chat_id.to_owned();
+        let mut items = self
+            .read(move |c| {
+                Box::pin(async move {
+                    let rows = sqlx::query(AssertSqlSafe(sql))
+                        .bind(&chat_id)
+                        .bind(before_seq.unwrap_or(i64::MAX))
+                        .bind(i64::from(limit))
+                        .fetch_all(c)
+                        .await?;
+                    rows.iter()
+                        .map(rows::visitor_message_row)
+                        .collect::<Result<Vec<_>, _>>()
                 })
             })
             .await?;

@@ -8,12 +8,36 @@ use sqlx::AssertSqlSafe;
 use super::rows::{CUSTOMER_COLS, OPEN_CHAT_SQL, customer_at};
 use super::tx::{agent_author, check_access};
 use super::{PgResult, Tx};
+use crate::domain::audience::visitor_read_receipt;
 use crate::domain::chat::{self, ChatCore};
 use crate::domain::mention;
 use crate::store::fail::Fail;
 use crate::store::{Actor, Audience, Published, new_id, now_ms};
 
+/// Starts (or continues) the visitor's chat; answers both as the visitor sees them.
 pub(super) async fn op_start_chat(
+    t: &mut Tx,
+    customer_id: String,
+    department_id: String,
+    body: String,
+    client_msg_id: String,
+    name: Option<String>,
+    email: Option<String>,
+) -> PgResult<(Chat, Message)> {
+    let (chat, m) = start_chat(
+        t,
+        customer_id,
+        department_id,
+        body,
+        client_msg_id,
+        name,
+        email,
+    )
+    .await?;
+    Ok((t.visitor_chat(&chat).await?, t.visitor_message(&m).await?))
+}
+
+async fn start_chat(
     t: &mut Tx,
     customer_id: String,
     department_id: String,
@@ -126,7 +150,20 @@ pub(super) async fn op_start_chat(
     Ok((chat, m))
 }
 
+/// A visitor's message; answered as the visitor sees it.
 pub(super) async fn op_customer_send(
+    t: &mut Tx,
+    customer_id: String,
+    chat_id: Option<String>,
+    client_msg_id: String,
+    body: String,
+    attachment_ids: Vec<String>,
+) -> PgResult<Message> {
+    let m = customer_send(t, customer_id, chat_id, client_msg_id, body, attachment_ids).await?;
+    t.visitor_message(&m).await
+}
+
+async fn customer_send(
     t: &mut Tx,
     customer_id: String,
     chat_id: Option<String>,
@@ -279,13 +316,15 @@ pub(super) async fn op_agent_send(
     Ok(m)
 }
 
+/// Logs and queues `message:read` for the chat's agents (real seq) and, with
+/// `to_customer`, for its visitor (in their numbering).
 async fn read_event(
     t: &mut Tx,
     core: &ChatCore,
     chat_id: &str,
     reader: Author,
     seq: Seq,
-    to_customer: bool,
+    to_customer: Option<Seq>,
 ) -> PgResult<()> {
     let ev = ReadEvent {
         event_id: 0,
@@ -295,15 +334,17 @@ async fn read_event(
     };
     let payload = serde_json::to_string(&ev)?;
     let mut audience = Audience::of_chat(&core.department_id, None, core.assignee_id.clone());
-    let customer = to_customer.then_some((core.customer_id.as_str(), payload.as_str()));
+    let cev = to_customer.map(|seq| ReadEvent { seq, ..ev.clone() });
+    let cpayload = cev.as_ref().map(serde_json::to_string).transpose()?;
+    let customer = cpayload.as_deref().map(|p| (core.customer_id.as_str(), p));
     let event_id = t
         .event(shared::events::MESSAGE_READ, &payload, &audience, customer)
         .await?;
     let ev = ReadEvent { event_id, ..ev };
-    if to_customer {
+    if let Some(cev) = cev {
         audience.customer = Some((
             core.customer_id.clone(),
-            ServerEvent::MessageRead(ev.clone()),
+            ServerEvent::MessageRead(ReadEvent { event_id, ..cev }),
         ));
     }
     t.publish(Published {
@@ -313,6 +354,8 @@ async fn read_event(
     Ok(())
 }
 
+/// An agent read up to `seq`. The visitor hears of it in their numbering, and only
+/// when that number moves (reading past a note tells them nothing).
 pub(super) async fn op_agent_read(
     t: &mut Tx,
     actor: Actor,
@@ -322,22 +365,30 @@ pub(super) async fn op_agent_read(
     let core = t.lock_chat(&chat_id).await?;
     check_access(&actor, &core, &chat_id)?;
     chat::check_read_seq(seq, core.last_seq)?;
-    let changed = sqlx::query(
+    let cur: Seq = sqlx::query_scalar("SELECT agent_read_seq FROM chats WHERE id = $1")
+        .bind(&chat_id)
+        .fetch_one(t.conn())
+        .await?;
+    if seq <= cur {
+        return Ok(());
+    }
+    let before = t.customer_seq_at(&chat_id, cur).await?;
+    let after = t.customer_seq_at(&chat_id, seq).await?;
+    sqlx::query(
         "UPDATE chats SET agent_read_seq = $1, unread_count = (SELECT COUNT(*) FROM messages m \
          WHERE m.chat_id = chats.id AND m.seq > $1 AND m.author_kind = 'customer') \
-         WHERE id = $2 AND agent_read_seq < $1",
+         WHERE id = $2",
     )
     .bind(seq)
     .bind(&chat_id)
     .execute(t.conn())
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        return Ok(());
-    }
-    read_event(t, &core, &chat_id, agent_author(&actor), seq, true).await
+    .await?;
+    let to_customer = visitor_read_receipt(before, after);
+    read_event(t, &core, &chat_id, agent_author(&actor), seq, to_customer).await
 }
 
+/// A visitor read up to `seq` of their numbering; agents hear of it by the chat's seq
+/// of that message.
 pub(super) async fn op_customer_read(
     t: &mut Tx,
     customer_id: String,
@@ -347,11 +398,19 @@ pub(super) async fn op_customer_read(
     t.lock_events().await?;
     let chat_id = t.customer_chat_id(&customer_id, chat_id.as_deref()).await?;
     let core = t.lock_chat(&chat_id).await?;
-    chat::check_read_seq(seq, core.last_seq)?;
+    let numbers = t.visitor_numbers(&chat_id).await?;
+    chat::check_read_seq(seq, numbers.last_seq)?;
+    let real: Seq = sqlx::query_scalar(
+        "SELECT seq FROM messages WHERE chat_id = $1 AND customer_seq = $2 AND kind <> 'note'",
+    )
+    .bind(&chat_id)
+    .bind(seq)
+    .fetch_one(t.conn())
+    .await?;
     let changed = sqlx::query(
         "UPDATE chats SET customer_read_seq = $1 WHERE id = $2 AND customer_read_seq < $1",
     )
-    .bind(seq)
+    .bind(real)
     .bind(&chat_id)
     .execute(t.conn())
     .await?
@@ -368,7 +427,7 @@ pub(super) async fn op_customer_read(
         id: customer_id,
         name,
     };
-    read_event(t, &core, &chat_id, reader, seq, false).await
+    read_event(t, &core, &chat_id, reader, real, None).await
 }
 
 pub(super) async fn op_rate(

@@ -124,6 +124,14 @@ pub fn migrator() -> Migrator {
             MigrationType::Simple,
             AssertSqlSafe(include_str!(
                 "../../../migrations/postgres/0005_reports.sql"
+            false,
+        ),
+        Migration::new(
+            4,
+            Cow::Borrowed("customer seq"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!(
+                "../../../migrations/postgres/0004_customer_seq.sql"
             ))
             .into_sql_str(),
             false,

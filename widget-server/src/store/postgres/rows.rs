@@ -10,12 +10,12 @@ use std::sync::LazyLock;
 use shared::ApiError;
 use shared::model::{
     Agent, AgentStatus, Attachment, Author, AuthorKind, Chat, ChatStatus, Customer, Department,
-    Message, MessageKind, Rating, Role,
+    Message, MessageKind, Rating, Role, Seq,
 };
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::store::ts;
+use crate::store::{VisitorNumbers, customer_message, ts};
 
 pub(super) const CHAT_SELECT: &str = "SELECT c.id, c.status, c.department_id, c.assignee_id, a.name, c.tags, \
     c.created_at, c.last_message_at, c.unread_count, c.rating_score, c.rating_comment, \
@@ -31,7 +31,7 @@ pub(super) const CHAT_SELECT: &str = "SELECT c.id, c.status, c.department_id, c.
 pub(super) const CUSTOMER_COLS: &str =
     "id, name, email, phone, location, tags, custom_fields, blocked, created_at";
 
-pub(super) const MESSAGE_COLS: &str = "id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at, chat_id";
+pub(super) const MESSAGE_COLS: &str = "id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at, chat_id, customer_seq";
 
 pub(super) const AGENT_SELECT: &str = "SELECT a.id, a.name, a.email, a.role, a.status, a.max_chats, \
     ARRAY(SELECT department_id FROM agent_departments d WHERE d.agent_id = a.id), \
@@ -115,6 +115,53 @@ pub(super) fn message_at(row: &PgRow, i: usize, chat_id: &str) -> Result<Message
 pub(super) fn message_row(row: &PgRow) -> Result<Message, sqlx::Error> {
     let chat_id: String = row.try_get(10)?;
     message_at(row, 0, &chat_id)
+}
+
+/// A row of [`MESSAGE_COLS`] as its visitor sees it (their numbering, their links).
+pub(super) fn visitor_message_row(row: &PgRow) -> Result<Message, sqlx::Error> {
+    Ok(customer_message(&message_row(row)?, row.try_get(11)?))
+}
+
+/// A chat's counters in its visitor's numbering; `None` if there is no such chat.
+pub(super) async fn visitor_numbers(
+    conn: &mut PgConnection,
+    chat_id: &str,
+) -> Result<Option<VisitorNumbers>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT c.customer_last_seq, \
+         COALESCE((SELECT m.customer_seq FROM messages m WHERE m.chat_id = c.id \
+           AND m.seq <= c.agent_read_seq ORDER BY m.seq DESC LIMIT 1), 0), \
+         COALESCE((SELECT m.customer_seq FROM messages m WHERE m.chat_id = c.id \
+           AND m.seq <= c.customer_read_seq ORDER BY m.seq DESC LIMIT 1), 0) \
+         FROM chats c WHERE c.id = $1",
+    )
+    .bind(chat_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| {
+        Ok(VisitorNumbers {
+            last_seq: r.try_get(0)?,
+            agent_read_seq: r.try_get(1)?,
+            customer_read_seq: r.try_get(2)?,
+        })
+    })
+    .transpose()
+}
+
+/// The visitor's number at or before `seq` of the chat (0 before any).
+pub(super) async fn customer_seq_at(
+    conn: &mut PgConnection,
+    chat_id: &str,
+    seq: Seq,
+) -> Result<Seq, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COALESCE((SELECT customer_seq FROM messages WHERE chat_id = $1 \
+         AND seq <= $2 ORDER BY seq DESC LIMIT 1), 0::BIGINT)",
+    )
+    .bind(chat_id)
+    .bind(seq)
+    .fetch_one(&mut *conn)
+    .await
 }
 
 /// A row of [`CHAT_SELECT`].

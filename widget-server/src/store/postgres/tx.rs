@@ -9,20 +9,45 @@ use shared::ApiError;
 use shared::events::{ChatEvent, MessageEvent, NotificationEvent, ServerEvent};
 use shared::model::{
     Agent, Attachment, Author, AuthorKind, Chat, ChatStatus, Customer, Message, MessageKind,
-    Notification,
+    Notification, Seq,
 };
 use sqlx::{AssertSqlSafe, Row};
 use std::str::FromStr;
 
 use super::rows::{self, MESSAGE_BY_CLIENT_ID, decode_err, message_row};
 use super::{PgResult, Tx};
+use crate::domain::audience::next_customer_seq;
 use crate::domain::chat::{self, ChatCore};
 use crate::store::fail::{Fail, inconsistent};
 use crate::store::{
-    Actor, Audience, Published, customer_message, customer_view, new_id, now_ms, ts,
+    Actor, Audience, Published, VisitorNumbers, customer_message, customer_view, new_id, now_ms, ts,
 };
 
 impl Tx {
+    /// The chat's counters in its visitor's numbering.
+    pub(super) async fn visitor_numbers(&mut self, chat_id: &str) -> PgResult<VisitorNumbers> {
+        rows::visitor_numbers(self.conn(), chat_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no chat {chat_id:?}")).into())
+    }
+
+    /// The visitor's number at or before `seq` of the chat (0 before any).
+    pub(super) async fn customer_seq_at(&mut self, chat_id: &str, seq: Seq) -> PgResult<Seq> {
+        Ok(rows::customer_seq_at(self.conn(), chat_id, seq).await?)
+    }
+
+    /// A visible message as its visitor receives it.
+    pub(super) async fn visitor_message(&mut self, m: &Message) -> PgResult<Message> {
+        let cseq = self.customer_seq_at(&m.chat_id, m.seq).await?;
+        Ok(customer_message(m, cseq))
+    }
+
+    /// A chat as its visitor sees it.
+    pub(super) async fn visitor_chat(&mut self, chat: &Chat) -> PgResult<Chat> {
+        let numbers = self.visitor_numbers(&chat.id).await?;
+        Ok(customer_view(chat, &numbers))
+    }
+
     /// The chat's write-relevant state, its row locked until the commit (after the
     /// event lock), so that its `seq`, status and assignee stay what the write saw.
     pub(super) async fn lock_chat(&mut self, id: &str) -> PgResult<ChatCore> {
@@ -134,7 +159,11 @@ impl Tx {
             chat.assignee_id.clone(),
         );
         let payload = serde_json::to_string(chat)?;
-        let cview = to_customer.then(|| customer_view(chat));
+        let cview = if to_customer {
+            Some(self.visitor_chat(chat).await?)
+        } else {
+            None
+        };
         let cpayload = cview.as_ref().map(serde_json::to_string).transpose()?;
         let name = if created {
             shared::events::CHAT_CREATED
@@ -192,13 +221,20 @@ impl Tx {
         attachments: Vec<Attachment>,
     ) -> PgResult<Message> {
         let seq = core.last_seq + 1;
+        // The chat's row is locked (`lock_chat`), so its count of visible messages holds.
+        let visible_before: Seq =
+            sqlx::query_scalar("SELECT customer_last_seq FROM chats WHERE id = $1")
+                .bind(chat_id)
+                .fetch_one(self.conn())
+                .await?;
+        let customer_seq = next_customer_seq(visible_before, kind);
         let now = now_ms();
         let id = new_id();
         let attachments_json = serde_json::to_string(&attachments)?;
         let inserted = sqlx::query(
             "INSERT INTO messages (id, chat_id, seq, client_msg_id, author_kind, author_id, \
-             author_name, kind, body, attachments, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             author_name, kind, body, attachments, created_at, customer_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (chat_id, client_msg_id) DO NOTHING",
         )
         .bind(&id)
@@ -212,6 +248,7 @@ impl Tx {
         .bind(body)
         .bind(&attachments_json)
         .bind(now)
+        .bind(customer_seq)
         .execute(self.conn())
         .await?
         .rows_affected();
@@ -226,7 +263,7 @@ impl Tx {
         sqlx::query(
             "UPDATE chats SET last_seq = $1, last_message_at = $2, last_message_id = $3, \
              last_public_message_id = CASE WHEN $4 THEN $3 ELSE last_public_message_id END, \
-             unread_count = unread_count + $5 WHERE id = $6",
+             unread_count = unread_count + $5, customer_last_seq = $7 WHERE id = $6",
         )
         .bind(seq)
         .bind(now)
@@ -234,6 +271,7 @@ impl Tx {
         .bind(public)
         .bind(i64::from(from_customer))
         .bind(chat_id)
+        .bind(customer_seq)
         .execute(self.conn())
         .await?;
         core.last_seq = seq;
@@ -258,12 +296,8 @@ impl Tx {
         };
         let payload = serde_json::to_string(&message)?;
         let mut audience = Audience::of_chat(&core.department_id, None, core.assignee_id.clone());
-        let cmessage = public.then(|| customer_message(&message));
-        let cpayload = match &cmessage {
-            Some(m) if !m.attachments.is_empty() => Some(serde_json::to_string(m)?),
-            Some(_) => Some(payload.clone()),
-            None => None,
-        };
+        let cmessage = public.then(|| customer_message(&message, customer_seq));
+        let cpayload = cmessage.as_ref().map(serde_json::to_string).transpose()?;
         let customer = cpayload.as_deref().map(|p| (core.customer_id.as_str(), p));
         let event_id = self
             .event(shared::events::MESSAGE_NEW, &payload, &audience, customer)

@@ -5,12 +5,14 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use shared::ApiError;
 use shared::events::{CustomerEvent, ServerEvent};
-use shared::model::{ChatStatus, ChatSummary, Customer, CustomerProfile, Rating};
+use shared::model::{ChatStatus, ChatSummary, Customer, CustomerProfile, Page, Rating};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::rows::{CUSTOMER_COLS, LATEST_CHAT_SQL, customer_at, decode_err, load_customer};
 use super::{PgResult, PgStore, Tx};
+use crate::domain::ChatScope;
+use crate::domain::visitor::default_name;
 use crate::store::fail::inconsistent;
 use crate::store::{
     Actor, Audience, Published, StoreResult, Visitor, VisitorStore, hash_token, new_id, now_ms, ts,
@@ -100,6 +102,11 @@ async fn op_new_visitor(
         .ok_or_else(|| inconsistent("customer vanished"))
 }
 
+/// The columns of a [`ChatSummary`] of chat `c`.
+const SUMMARY_COLS: &str = "c.id, c.status, c.department_id, c.assignee_id, c.created_at, \
+    c.last_message_at, (SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id \
+    AND m.kind = 'text'), c.rating_score, c.rating_comment";
+
 fn summary_row(r: &PgRow) -> Result<ChatSummary, sqlx::Error> {
     Ok(ChatSummary {
         id: r.try_get(0)?,
@@ -116,8 +123,46 @@ fn summary_row(r: &PgRow) -> Result<ChatSummary, sqlx::Error> {
     })
 }
 
+/// A visitor's record under the id their token carries, unless it is there already.
+async fn op_create_visitor(
+    t: &mut Tx,
+    id: String,
+    hash: String,
+    name: String,
+    email: Option<String>,
+) -> PgResult<Customer> {
+    sqlx::query(
+        "INSERT INTO customers (id, visitor_token_hash, name, email, created_at) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(&id)
+    .bind(&hash)
+    .bind(&name)
+    .bind(email.as_deref())
+    .bind(now_ms())
+    .execute(t.conn())
+    .await?;
+    t.load_customer(&id)
+        .await?
+        .ok_or_else(|| inconsistent("customer vanished"))
+}
+
 #[async_trait]
 impl VisitorStore for PgStore {
+    async fn create_visitor(
+        &self,
+        customer_id: &str,
+        token: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<Customer> {
+        let id = customer_id.to_owned();
+        let hash = hash_token(token);
+        let display = name.map_or_else(|| default_name(customer_id), str::to_owned);
+        let email = email.map(str::to_owned);
+        run_op!(self, op_create_visitor(id, hash, display, email))
+    }
+
     async fn resolve_visitor(
         &self,
         token: Option<&str>,
@@ -191,12 +236,10 @@ impl VisitorStore for PgStore {
                 let Some(customer) = load_customer(&mut *c, &id).await? else {
                     return Ok(None);
                 };
-                let rows = sqlx::query(
-                    "SELECT c.id, c.status, c.department_id, c.assignee_id, c.created_at, \
-                     c.last_message_at, (SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id \
-                     AND m.kind = 'text'), c.rating_score, c.rating_comment \
-                     FROM chats c WHERE c.customer_id = $1 ORDER BY c.created_at DESC LIMIT 50",
-                )
+                let rows = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {SUMMARY_COLS} FROM chats c WHERE c.customer_id = $1 \
+                     ORDER BY c.created_at DESC LIMIT 50"
+                )))
                 .bind(&id)
                 .fetch_all(&mut *c)
                 .await?;
@@ -208,6 +251,70 @@ impl VisitorStore for PgStore {
             })
         })
         .await
+    }
+
+    async fn customer(&self, id: &str) -> StoreResult<Option<Customer>> {
+        let id = id.to_owned();
+        self.read(move |c| Box::pin(async move { load_customer(c, &id).await }))
+            .await
+    }
+
+    async fn customer_chats(
+        &self,
+        viewer: &Actor,
+        customer_id: &str,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<Page<ChatSummary>> {
+        // The departments come from the table, so a change of membership applies at once.
+        let (scope, agent_id) = match viewer.chat_scope() {
+            ChatScope::All => ("", None),
+            ChatScope::Visible { agent_id, .. } => (
+                " AND (c.assignee_id = $2 OR c.department_id IN \
+                 (SELECT department_id FROM agent_departments WHERE agent_id = $2))",
+                Some(agent_id),
+            ),
+        };
+        let (limit_at, offset_at) = if agent_id.is_some() { (3, 4) } else { (2, 3) };
+        let count_sql = format!("SELECT COUNT(*) FROM chats c WHERE c.customer_id = $1{scope}");
+        let sql = format!(
+            "SELECT {SUMMARY_COLS} FROM chats c WHERE c.customer_id = $1{scope} \
+             ORDER BY c.created_at DESC, c.id DESC LIMIT ${limit_at} OFFSET ${offset_at}"
+        );
+        let customer_id = customer_id.to_owned();
+        let offset = i64::from(page.saturating_sub(1)).saturating_mul(i64::from(per_page));
+        let (total, items) = self
+            .read(move |c| {
+                Box::pin(async move {
+                    let mut count =
+                        sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql)).bind(&customer_id);
+                    if let Some(a) = &agent_id {
+                        count = count.bind(a);
+                    }
+                    let total = count.fetch_one(&mut *c).await?;
+                    let mut q = sqlx::query(AssertSqlSafe(sql)).bind(&customer_id);
+                    if let Some(a) = &agent_id {
+                        q = q.bind(a);
+                    }
+                    let rows = q
+                        .bind(i64::from(per_page))
+                        .bind(offset)
+                        .fetch_all(&mut *c)
+                        .await?;
+                    let items = rows
+                        .iter()
+                        .map(summary_row)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((total, items))
+                })
+            })
+            .await?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
     }
 
     async fn block(

@@ -287,6 +287,47 @@ impl ChatStore for SqliteStore {
         Ok(items)
     }
 
+    async fn visitor_numbers(&self, chat_id: &str) -> StoreResult<VisitorNumbers> {
+        let row = sqlx::query(VISITOR_NUMBERS_SQL)
+            .bind(chat_id)
+            .fetch_optional(&self.read)
+            .await
+            .map_err(read_failed)?
+            .ok_or_else(|| ApiError::not_found(format!("no chat {chat_id:?}")))?;
+        let get = |i: usize| row.try_get::<i64, _>(i).map_err(read_failed);
+        Ok(VisitorNumbers {
+            last_seq: get(0)?,
+            agent_read_seq: get(1)?,
+            customer_read_seq: get(2)?,
+        })
+    }
+
+    async fn visitor_messages(
+        &self,
+        chat_id: &str,
+        before_seq: Option<Seq>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ? AND customer_seq < ? \
+             AND kind != 'note' ORDER BY customer_seq DESC LIMIT ?"
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(chat_id)
+            .bind(before_seq.unwrap_or(i64::MAX))
+            .bind(i64::from(limit))
+            .fetch_all(&self.read)
+            .await
+            .map_err(read_failed)?;
+        let mut items: Vec<Message> = rows
+            .iter()
+            .map(visitor_message_row)
+            .collect::<Result<_, _>>()
+            .map_err(read_failed)?;
+        items.reverse();
+        Ok(items)
+    }
+
     async fn start_chat(
         &self,
         customer_id: &str,

@@ -2,7 +2,29 @@
 
 use super::*;
 
+/// Starts (or continues) the visitor's chat; answers both as the visitor sees them.
 pub(super) fn op_start_chat(
+    t: &mut Tx<'_>,
+    customer_id: String,
+    department_id: String,
+    body: String,
+    client_msg_id: String,
+    name: Option<String>,
+    email: Option<String>,
+) -> WResult<(Chat, Message)> {
+    let (chat, m) = start_chat(
+        t,
+        customer_id,
+        department_id,
+        body,
+        client_msg_id,
+        name,
+        email,
+    )?;
+    Ok((t.visitor_chat(&chat)?, t.visitor_message(&m)?))
+}
+
+fn start_chat(
     t: &mut Tx<'_>,
     customer_id: String,
     department_id: String,
@@ -82,7 +104,20 @@ pub(super) fn op_start_chat(
     Ok((chat, m))
 }
 
+/// A visitor's message; answered as the visitor sees it.
 pub(super) fn op_customer_send(
+    t: &mut Tx<'_>,
+    customer_id: String,
+    chat_id: Option<String>,
+    client_msg_id: String,
+    body: String,
+    attachment_ids: Vec<String>,
+) -> WResult<Message> {
+    let m = customer_send(t, customer_id, chat_id, client_msg_id, body, attachment_ids)?;
+    t.visitor_message(&m)
+}
+
+fn customer_send(
     t: &mut Tx<'_>,
     customer_id: String,
     chat_id: Option<String>,
@@ -214,13 +249,15 @@ pub(super) fn op_agent_send(
     Ok(m)
 }
 
+/// Logs and queues `message:read` for the chat's agents (real seq) and, with
+/// `to_customer`, for its visitor (in their numbering).
 pub(super) fn read_event(
     t: &mut Tx<'_>,
     core: &ChatCore,
     chat_id: &str,
     reader: Author,
     seq: Seq,
-    to_customer: bool,
+    to_customer: Option<Seq>,
 ) -> WResult<()> {
     let ev = ReadEvent {
         event_id: 0,
@@ -234,13 +271,15 @@ pub(super) fn read_event(
         agent_id: core.assignee_id.clone(),
         ..Audience::default()
     };
-    let customer = to_customer.then_some((core.customer_id.as_str(), payload.as_str()));
+    let cev = to_customer.map(|seq| ReadEvent { seq, ..ev.clone() });
+    let cpayload = cev.as_ref().map(serde_json::to_string).transpose()?;
+    let customer = cpayload.as_deref().map(|p| (core.customer_id.as_str(), p));
     let event_id = t.event(shared::events::MESSAGE_READ, &payload, &audience, customer)?;
     let ev = ReadEvent { event_id, ..ev };
-    if to_customer {
+    if let Some(cev) = cev {
         audience.customer = Some((
             core.customer_id.clone(),
-            ServerEvent::MessageRead(ev.clone()),
+            ServerEvent::MessageRead(ReadEvent { event_id, ..cev }),
         ));
     }
     t.publish.push(Published {
@@ -250,6 +289,8 @@ pub(super) fn read_event(
     Ok(())
 }
 
+/// An agent read up to `seq`. The visitor hears of it in their numbering, and only
+/// when that number moves (reading past a note tells them nothing).
 pub(super) fn op_agent_read(
     t: &mut Tx<'_>,
     actor: Actor,
@@ -263,14 +304,19 @@ pub(super) fn op_agent_read(
     if seq <= cur {
         return Ok(());
     }
+    let before = t.customer_seq_at(&chat_id, cur)?;
+    let after = t.customer_seq_at(&chat_id, seq)?;
     t.exec(
         "UPDATE chats SET agent_read_seq = ?, unread_count = (SELECT COUNT(*) FROM messages m \
          WHERE m.chat_id = chats.id AND m.seq > ? AND m.author_kind = 'customer') WHERE id = ?",
         params![seq, seq, chat_id],
     )?;
-    read_event(t, &core, &chat_id, agent_author(&actor), seq, true)
+    let to_customer = visitor_read_receipt(before, after);
+    read_event(t, &core, &chat_id, agent_author(&actor), seq, to_customer)
 }
 
+/// A visitor read up to `seq` of their numbering; agents hear of it by the chat's seq
+/// of that message.
 pub(super) fn op_customer_read(
     t: &mut Tx<'_>,
     customer_id: String,
@@ -279,10 +325,15 @@ pub(super) fn op_customer_read(
 ) -> WResult<()> {
     let chat_id = t.customer_chat_id(&customer_id, chat_id.as_deref())?;
     let core = t.core(&chat_id)?;
-    chat::check_read_seq(seq, core.last_seq)?;
+    let numbers = t.visitor_numbers(&chat_id)?;
+    chat::check_read_seq(seq, numbers.last_seq)?;
+    let real: Seq = t.one(
+        "SELECT seq FROM messages WHERE chat_id = ? AND customer_seq = ? AND kind != 'note'",
+        params![chat_id, seq],
+    )?;
     let changed = t.exec(
         "UPDATE chats SET customer_read_seq = ? WHERE id = ? AND customer_read_seq < ?",
-        params![seq, chat_id, seq],
+        params![real, chat_id, real],
     )?;
     if changed == 0 {
         return Ok(());
@@ -293,7 +344,7 @@ pub(super) fn op_customer_read(
         id: customer_id,
         name,
     };
-    read_event(t, &core, &chat_id, reader, seq, false)
+    read_event(t, &core, &chat_id, reader, real, None)
 }
 
 pub(super) fn op_rate(

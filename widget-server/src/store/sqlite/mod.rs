@@ -41,8 +41,10 @@ use sqlx::{AssertSqlSafe, Connection, Row, SqlSafeStr};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::domain::ChatScope;
+use crate::domain::audience::{VisitorNumbers, next_customer_seq, visitor_read_receipt};
 use crate::domain::chat::{self, ChatCore};
 use crate::domain::mention;
+use crate::domain::visitor;
 
 use super::fail::{Fail, WResult, inconsistent, read_failed, storage_failed, unavailable};
 use super::{
@@ -127,6 +129,16 @@ pub fn migrator() -> Migrator {
             MigrationType::Simple,
             AssertSqlSafe(include_str!("../../../migrations/sqlite/0008_reports.sql"))
                 .into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            7,
+            Cow::Borrowed("customer seq"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!(
+                "../../../migrations/sqlite/0007_customer_seq.sql"
+            ))
+            .into_sql_str(),
             false,
         ),
     ])

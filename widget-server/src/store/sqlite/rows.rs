@@ -84,7 +84,7 @@ pub(super) const CHAT_SELECT: &str = "SELECT c.id, c.status, c.department_id, c.
 pub(super) const CUSTOMER_COLS: &str =
     "id, name, email, phone, location, tags, custom_fields, blocked, created_at";
 
-pub(super) const MESSAGE_COLS: &str = "id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at, chat_id";
+pub(super) const MESSAGE_COLS: &str = "id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at, chat_id, customer_seq";
 
 pub(super) const AGENT_SELECT: &str = "SELECT a.id, a.name, a.email, a.role, a.status, a.max_chats, \
     (SELECT group_concat(department_id) FROM agent_departments d WHERE d.agent_id = a.id), \
@@ -102,6 +102,14 @@ pub(super) static CUSTOMER_BY_ID: LazyLock<String> =
 pub(super) static MESSAGE_BY_CLIENT_ID: LazyLock<String> = LazyLock::new(|| {
     format!("SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ? AND client_msg_id = ?")
 });
+
+/// A chat's counters in its visitor's numbering (`VisitorNumbers`).
+pub(super) const VISITOR_NUMBERS_SQL: &str = "SELECT c.customer_last_seq, \
+    COALESCE((SELECT m.customer_seq FROM messages m WHERE m.chat_id = c.id AND m.seq <= c.agent_read_seq ORDER BY m.seq DESC LIMIT 1), 0), \
+    COALESCE((SELECT m.customer_seq FROM messages m WHERE m.chat_id = c.id AND m.seq <= c.customer_read_seq ORDER BY m.seq DESC LIMIT 1), 0) \
+    FROM chats c WHERE c.id = ?";
+/// The visitor's number at or before a seq of the chat.
+pub(super) const CUSTOMER_SEQ_AT_SQL: &str = "SELECT COALESCE((SELECT customer_seq FROM messages WHERE chat_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1), 0)";
 
 /// The chat a customer names, if it is theirs.
 pub(super) const CHAT_OWNER_SQL: &str = "SELECT customer_id FROM chats WHERE id = ?";
@@ -160,6 +168,11 @@ pub(super) fn message_at<R: Cols>(row: &R, i: usize, chat_id: &str) -> Result<Me
 pub(super) fn message_row<R: Cols>(row: &R) -> Result<Message, R::Err> {
     let chat_id = row.text_at(10)?;
     message_at(row, 0, &chat_id)
+}
+
+/// A row of [`MESSAGE_COLS`] as its visitor sees it (their numbering, their links).
+pub(super) fn visitor_message_row<R: Cols>(row: &R) -> Result<Message, R::Err> {
+    Ok(customer_message(&message_row(row)?, row.int_at(11)?))
 }
 
 pub(super) fn chat_row<R: Cols>(row: &R) -> Result<Chat, R::Err> {

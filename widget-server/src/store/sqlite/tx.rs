@@ -145,6 +145,40 @@ impl Tx<'_> {
         Ok(out)
     }
 
+    /// The chat's counters in its visitor's numbering.
+    pub(super) fn visitor_numbers(&self, chat_id: &str) -> WResult<VisitorNumbers> {
+        let n = self
+            .conn
+            .prepare_cached(VISITOR_NUMBERS_SQL)?
+            .query_row([chat_id], |r| {
+                Ok(VisitorNumbers {
+                    last_seq: r.get(0)?,
+                    agent_read_seq: r.get(1)?,
+                    customer_read_seq: r.get(2)?,
+                })
+            })
+            .optional()?;
+        n.ok_or_else(|| ApiError::not_found(format!("no chat {chat_id:?}")).into())
+    }
+
+    /// The visitor's number at or before `seq` of the chat (0 before any).
+    pub(super) fn customer_seq_at(&self, chat_id: &str, seq: Seq) -> WResult<Seq> {
+        self.one(CUSTOMER_SEQ_AT_SQL, params![chat_id, seq])
+    }
+
+    /// A visible message as its visitor receives it.
+    pub(super) fn visitor_message(&self, m: &Message) -> WResult<Message> {
+        Ok(customer_message(
+            m,
+            self.customer_seq_at(&m.chat_id, m.seq)?,
+        ))
+    }
+
+    /// A chat as its visitor sees it.
+    pub(super) fn visitor_chat(&self, chat: &Chat) -> WResult<Chat> {
+        Ok(customer_view(chat, &self.visitor_numbers(&chat.id)?))
+    }
+
     /// Appends to the event log; `customer` is (customer id, customer-facing payload)
     /// when the customer may see the event.
     pub(super) fn event(
@@ -195,7 +229,11 @@ impl Tx<'_> {
     ) -> WResult<()> {
         let mut audience = Self::audience_for(chat, prev_department_id);
         let payload = serde_json::to_string(chat)?;
-        let cview = to_customer.then(|| customer_view(chat));
+        let cview = if to_customer {
+            Some(self.visitor_chat(chat)?)
+        } else {
+            None
+        };
         let cpayload = cview.as_ref().map(serde_json::to_string).transpose()?;
         let name = if created {
             shared::events::CHAT_CREATED
@@ -252,17 +290,23 @@ impl Tx<'_> {
         attachments: Vec<Attachment>,
     ) -> WResult<Message> {
         let seq = core.last_seq + 1;
+        let visible_before: Seq = self.one(
+            "SELECT customer_last_seq FROM chats WHERE id = ?",
+            [chat_id],
+        )?;
+        let customer_seq = next_customer_seq(visible_before, kind);
         let now = now_ms();
         let id = new_id();
         let attachments_json = serde_json::to_string(&attachments)?;
         // A resend of a stored client_msg_id inserts nothing and answers the original.
         let inserted = self.exec(
-            "INSERT INTO messages (id, chat_id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, client_msg_id) DO NOTHING",
+            "INSERT INTO messages (id, chat_id, seq, customer_seq, client_msg_id, author_kind, author_id, author_name, kind, body, attachments, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id, client_msg_id) DO NOTHING",
             params![
                 id,
                 chat_id,
                 seq,
+                customer_seq,
                 client_msg_id,
                 author.kind.as_str(),
                 author.id,
@@ -281,10 +325,10 @@ impl Tx<'_> {
         let from_customer = author.kind == AuthorKind::Customer;
         let public = kind != MessageKind::Note;
         self.exec(
-            "UPDATE chats SET last_seq = ?, last_message_at = ?, last_message_id = ?, \
+            "UPDATE chats SET last_seq = ?, customer_last_seq = ?, last_message_at = ?, last_message_id = ?, \
              last_public_message_id = CASE WHEN ? THEN ? ELSE last_public_message_id END, \
              unread_count = unread_count + ? WHERE id = ?",
-            params![seq, now, id, public, id, i64::from(from_customer), chat_id],
+            params![seq, customer_seq, now, id, public, id, i64::from(from_customer), chat_id],
         )?;
         core.last_seq = seq;
         for a in &attachments {
@@ -315,12 +359,8 @@ impl Tx<'_> {
             broadcast: false,
             customer: None,
         };
-        let cmessage = public.then(|| customer_message(&message));
-        let cpayload = match &cmessage {
-            Some(m) if !m.attachments.is_empty() => Some(serde_json::to_string(m)?),
-            Some(_) => Some(payload.clone()),
-            None => None,
-        };
+        let cmessage = public.then(|| customer_message(&message, customer_seq));
+        let cpayload = cmessage.as_ref().map(serde_json::to_string).transpose()?;
         let customer = cpayload.as_deref().map(|p| (core.customer_id.as_str(), p));
         let event_id = self.event(shared::events::MESSAGE_NEW, &payload, &audience, customer)?;
         if let Some(cm) = cmessage {

@@ -2,6 +2,26 @@
 
 use super::*;
 
+/// The columns of a [`ChatSummary`] of chat `c`.
+const SUMMARY_COLS: &str = "c.id, c.status, c.department_id, c.assignee_id, c.created_at, c.last_message_at, \
+    (SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id AND m.kind = 'text'), c.rating_score, c.rating_comment";
+
+fn summary_row(r: &SqliteRow) -> Result<ChatSummary, sqlx::Error> {
+    Ok(ChatSummary {
+        id: r.try_get(0)?,
+        status: ChatStatus::from_str(r.try_get(1)?).map_err(|_| decode_err("status"))?,
+        department_id: r.try_get(2)?,
+        assignee_id: r.try_get(3)?,
+        created_at: ts(r.try_get(4)?),
+        last_message_at: ts(r.try_get(5)?),
+        message_count: r.try_get(6)?,
+        rating: r.try_get::<Option<i64>, _>(7)?.map(|s| Rating {
+            score: u8::try_from(s).unwrap_or(0),
+            comment: r.try_get(8).ok().flatten(),
+        }),
+    })
+}
+
 pub(super) fn op_block(
     t: &mut Tx<'_>,
     actor: Actor,
@@ -109,6 +129,30 @@ impl VisitorStore for SqliteStore {
         })
     }
 
+    async fn create_visitor(
+        &self,
+        customer_id: &str,
+        token: &str,
+        name: Option<&str>,
+        email: Option<&str>,
+    ) -> StoreResult<Customer> {
+        let id = customer_id.to_owned();
+        let hash = hash_token(token);
+        let display = name.map_or_else(|| visitor::default_name(customer_id), str::to_owned);
+        let email = email.map(str::to_owned);
+        self.run(move |t| {
+            t.exec(
+                "INSERT INTO customers (id, visitor_token_hash, name, email, created_at) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                params![id, hash, display, email.as_deref(), now_ms()],
+            )?;
+            t.forget_customer(&id);
+            t.load_customer(&id)?
+                .ok_or_else(|| inconsistent("customer vanished"))
+        })
+        .await
+    }
+
     async fn resolve_visitor_known(&self, token: &str) -> StoreResult<Option<String>> {
         sqlx::query_scalar("SELECT id FROM customers WHERE visitor_token_hash = ?")
             .bind(hash_token(token))
@@ -122,40 +166,78 @@ impl VisitorStore for SqliteStore {
         let Some(customer) = load_customer(&mut conn, id).await.map_err(read_failed)? else {
             return Ok(None);
         };
-        let rows = sqlx::query(
-            "SELECT c.id, c.status, c.department_id, c.assignee_id, c.created_at, c.last_message_at, \
-             (SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id AND m.kind = 'text'), c.rating_score, c.rating_comment \
-             FROM chats c WHERE c.customer_id = ? ORDER BY c.created_at DESC LIMIT 50",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLS} FROM chats c WHERE c.customer_id = ? ORDER BY c.created_at DESC LIMIT 50"
+        )))
         .bind(id)
         .fetch_all(&mut *conn)
         .await
         .map_err(read_failed)?;
-        let mut previous_chats = Vec::with_capacity(rows.len());
-        for r in rows {
-            let s = (|| -> Result<ChatSummary, sqlx::Error> {
-                Ok(ChatSummary {
-                    id: r.try_get(0)?,
-                    status: ChatStatus::from_str(r.try_get(1)?)
-                        .map_err(|_| decode_err("status"))?,
-                    department_id: r.try_get(2)?,
-                    assignee_id: r.try_get(3)?,
-                    created_at: ts(r.try_get(4)?),
-                    last_message_at: ts(r.try_get(5)?),
-                    message_count: r.try_get(6)?,
-                    rating: r.try_get::<Option<i64>, _>(7)?.map(|s| Rating {
-                        score: u8::try_from(s).unwrap_or(0),
-                        comment: r.try_get(8).ok().flatten(),
-                    }),
-                })
-            })()
+        let previous_chats = rows
+            .iter()
+            .map(summary_row)
+            .collect::<Result<_, _>>()
             .map_err(read_failed)?;
-            previous_chats.push(s);
-        }
         Ok(Some(CustomerProfile {
             customer,
             previous_chats,
         }))
+    }
+
+    async fn customer(&self, id: &str) -> StoreResult<Option<Customer>> {
+        let mut conn = self.read.acquire().await.map_err(read_failed)?;
+        load_customer(&mut conn, id).await.map_err(read_failed)
+    }
+
+    async fn customer_chats(
+        &self,
+        viewer: &Actor,
+        customer_id: &str,
+        page: u32,
+        per_page: u32,
+    ) -> StoreResult<Page<ChatSummary>> {
+        // The departments come from the table, so a change of membership applies at once.
+        let (scope, agent_id) = match viewer.chat_scope() {
+            ChatScope::All => ("", None),
+            ChatScope::Visible { agent_id, .. } => (
+                " AND (c.assignee_id = ? OR c.department_id IN \
+                 (SELECT department_id FROM agent_departments WHERE agent_id = ?))",
+                Some(agent_id),
+            ),
+        };
+        let mut conn = self.read.acquire().await.map_err(read_failed)?;
+        let count_sql = format!("SELECT COUNT(*) FROM chats c WHERE c.customer_id = ?{scope}");
+        let mut count = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql)).bind(customer_id);
+        if let Some(a) = &agent_id {
+            count = count.bind(a).bind(a);
+        }
+        let total = count.fetch_one(&mut *conn).await.map_err(read_failed)?;
+        let sql = format!(
+            "SELECT {SUMMARY_COLS} FROM chats c WHERE c.customer_id = ?{scope} \
+             ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?"
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(customer_id);
+        if let Some(a) = &agent_id {
+            q = q.bind(a).bind(a);
+        }
+        let offset = i64::from(page.saturating_sub(1)).saturating_mul(i64::from(per_page));
+        let rows = q
+            .bind(i64::from(per_page))
+            .bind(offset)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(read_failed)?;
+        let items = rows
+            .iter()
+            .map(summary_row)
+            .collect::<Result<_, _>>()
+            .map_err(read_failed)?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
     }
 
     async fn block(
