@@ -36,12 +36,12 @@ mod chat_lifecycle;
 mod directory_and_visitors;
 #[path = "store_story/files_sessions_sync.rs"]
 mod files_sessions_sync;
-#[path = "store_story/tickets.rs"]
-mod tickets;
 #[path = "store_story/knowledge_base.rs"]
 mod knowledge_base;
 #[path = "store_story/reporting.rs"]
 mod reporting;
+#[path = "store_story/tickets.rs"]
+mod tickets;
 #[path = "store_story/visitor_numbering.rs"]
 mod visitor_numbering;
 #[path = "store_story/working_chats.rs"]
@@ -51,9 +51,9 @@ use canned::canned_responses;
 use chat_lifecycle::{blocking, close_rate_reopen, presence, read_receipts};
 use directory_and_visitors::{directory, messages, starting_chats, visitors};
 use files_sessions_sync::{attachments, flood, syncing, tokens_and_passwords};
-use tickets::tickets;
 use knowledge_base::knowledge_base;
 use reporting::reporting;
+use tickets::tickets;
 use working_chats::{claiming, listing_chats, replies_and_notes, tags, transfers};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

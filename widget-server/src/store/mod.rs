@@ -28,15 +28,15 @@ pub mod postgres;
 pub mod reports;
 pub mod sqlite;
 
-pub use crate::domain::kb::{ArticleFile, KbAudience, SearchQuery};
 pub use crate::domain::audience::{
     VisitorNumbers, customer_message, customer_view, visitor_attachment_url,
 };
+pub use crate::domain::kb::{ArticleFile, KbAudience, SearchQuery};
 pub use crate::domain::quota::UploadQuota;
-pub use crate::domain::ticket::TicketChanges;
 pub use crate::domain::report::{
     REPORT_SLOT_MS, RatedChat, ReportFilter, ReportGroup, ReportTotals, ReportValues,
 };
+pub use crate::domain::ticket::TicketChanges;
 pub use crate::domain::{Actor, Audience, Published};
 
 #[derive(Debug, Clone)]
@@ -601,6 +601,8 @@ pub trait TicketStore: Send + Sync {
         name: Option<&str>,
         client_msg_id: &str,
     ) -> StoreResult<Ticket>;
+}
+
 /// Report aggregates over the stored history (definitions in `docs/reports.md`).
 #[async_trait]
 pub trait ReportStore: Send + Sync {

@@ -116,14 +116,15 @@ pub fn migrator() -> Migrator {
             MigrationType::Simple,
             AssertSqlSafe(include_str!(
                 "../../../migrations/postgres/0002_tickets.sql"
+            ))
+            .into_sql_str(),
             false,
         ),
         Migration::new(
-            5,
-            Cow::Borrowed("reports"),
+            3,
+            Cow::Borrowed("kb"),
             MigrationType::Simple,
-            AssertSqlSafe(include_str!(
-                "../../../migrations/postgres/0005_reports.sql"
+            AssertSqlSafe(include_str!("../../../migrations/postgres/0003_kb.sql")).into_sql_str(),
             false,
         ),
         Migration::new(
@@ -137,10 +138,13 @@ pub fn migrator() -> Migrator {
             false,
         ),
         Migration::new(
-            3,
-            Cow::Borrowed("kb"),
+            5,
+            Cow::Borrowed("reports"),
             MigrationType::Simple,
-            AssertSqlSafe(include_str!("../../../migrations/postgres/0003_kb.sql")).into_sql_str(),
+            AssertSqlSafe(include_str!(
+                "../../../migrations/postgres/0005_reports.sql"
+            ))
+            .into_sql_str(),
             false,
         ),
     ])

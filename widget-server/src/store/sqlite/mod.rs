@@ -121,16 +121,6 @@ pub fn migrator() -> Migrator {
             AssertSqlSafe(include_str!("../../../migrations/sqlite/0006_kb.sql")).into_sql_str(),
             false,
         ),
-            false,
-        ),
-        Migration::new(
-            8,
-            Cow::Borrowed("reports"),
-            MigrationType::Simple,
-            AssertSqlSafe(include_str!("../../../migrations/sqlite/0008_reports.sql"))
-                .into_sql_str(),
-            false,
-        ),
         Migration::new(
             7,
             Cow::Borrowed("customer seq"),
@@ -139,6 +129,14 @@ pub fn migrator() -> Migrator {
                 "../../../migrations/sqlite/0007_customer_seq.sql"
             ))
             .into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            8,
+            Cow::Borrowed("reports"),
+            MigrationType::Simple,
+            AssertSqlSafe(include_str!("../../../migrations/sqlite/0008_reports.sql"))
+                .into_sql_str(),
             false,
         ),
     ])
