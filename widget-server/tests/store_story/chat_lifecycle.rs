@@ -207,6 +207,47 @@ pub(crate) async fn close_rate_reopen(
         store.customer_profile("no-such-customer").await.unwrap(),
         None
     );
+    // The chats each reader may see, filtered and counted by the store, paged.
+    let everyone = store
+        .customer_chats(&team.ada, &vera.id, 1, 50)
+        .await
+        .unwrap();
+    assert_eq!(everyone.items, profile.previous_chats);
+    assert_eq!(everyone.total, profile.previous_chats.len() as i64);
+    let sales = store
+        .customer_chats(&team.alice, &vera.id, 1, 50)
+        .await
+        .unwrap();
+    assert_eq!(
+        sales.items,
+        team.alice.profile_view(profile.clone()).previous_chats
+    );
+    let support = store
+        .customer_chats(&team.carol, &vera.id, 1, 50)
+        .await
+        .unwrap();
+    assert_eq!((support.items.len(), support.total), (0, 0));
+    let paged = store
+        .customer_chats(&team.ada, &vera.id, 2, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (paged.items, paged.total, paged.page, paged.per_page),
+        (
+            profile.previous_chats[1..]
+                .iter()
+                .take(1)
+                .cloned()
+                .collect(),
+            everyone.total,
+            2,
+            1
+        )
+    );
+    assert_eq!(
+        store.customer(&vera.id).await.unwrap().map(|c| c.id),
+        Some(vera.id.clone())
+    );
 
     // Reopening waits until the customer's newer chat is closed.
     let (second, _) = store

@@ -197,6 +197,36 @@ pub(crate) async fn visitors(store: &dyn Store) -> (Person, Person, Person) {
         .resolve_visitor(None, Some("Walt"), None)
         .await
         .unwrap();
+    // A visitor known by a signed token is written at their first chat, under the id
+    // the token carries, and only once.
+    let signed = uuid::Uuid::now_v7().to_string();
+    assert_eq!(store.customer(&signed).await.unwrap(), None);
+    let made = store
+        .create_visitor(&signed, "v1.signed-token", None, Some("sig@example.com"))
+        .await
+        .unwrap();
+    let default_name = format!("Visitor {}", &signed[signed.len() - 4..]);
+    assert_eq!(
+        (made.id.as_str(), made.name.as_str(), made.email.as_deref()),
+        (
+            signed.as_str(),
+            default_name.as_str(),
+            Some("sig@example.com")
+        )
+    );
+    let again = store
+        .create_visitor(&signed, "v1.signed-token", Some("Someone else"), None)
+        .await
+        .unwrap();
+    assert_eq!(again, made, "a stored visitor is left as they are");
+    assert_eq!(store.customer(&signed).await.unwrap(), Some(made));
+    assert_eq!(
+        store
+            .resolve_visitor_known("v1.signed-token")
+            .await
+            .unwrap(),
+        Some(signed)
+    );
     assert_eq!(
         store.latest_event_id().await.unwrap(),
         0,

@@ -405,8 +405,9 @@ pub(super) async fn op_customer_read(
     )
     .bind(&chat_id)
     .bind(seq)
-    .fetch_one(t.conn())
-    .await?;
+    .fetch_optional(t.conn())
+    .await?
+    .ok_or_else(|| crate::store::fail::inconsistent("a visitor number without its message"))?;
     let changed = sqlx::query(
         "UPDATE chats SET customer_read_seq = $1 WHERE id = $2 AND customer_read_seq < $1",
     )

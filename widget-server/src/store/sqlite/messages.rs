@@ -327,10 +327,12 @@ pub(super) fn op_customer_read(
     let core = t.core(&chat_id)?;
     let numbers = t.visitor_numbers(&chat_id)?;
     chat::check_read_seq(seq, numbers.last_seq)?;
-    let real: Seq = t.one(
-        "SELECT seq FROM messages WHERE chat_id = ? AND customer_seq = ? AND kind != 'note'",
-        params![chat_id, seq],
-    )?;
+    let real: Seq = t
+        .opt_one(
+            "SELECT seq FROM messages WHERE chat_id = ? AND customer_seq = ? AND kind != 'note'",
+            params![chat_id, seq],
+        )?
+        .ok_or_else(|| inconsistent("a visitor number without its message"))?;
     let changed = t.exec(
         "UPDATE chats SET customer_read_seq = ? WHERE id = ? AND customer_read_seq < ?",
         params![real, chat_id, real],
