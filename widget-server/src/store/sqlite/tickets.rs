@@ -1152,8 +1152,99 @@ fn op_customer_create(
     Ok(rules::customer_ticket(&tk, public))
 }
 
+fn op_chat_to_ticket(
+    t: &mut Tx<'_>,
+    actor: Actor,
+    chat_id: String,
+    subject: Option<String>,
+    priority: Option<TicketPriority>,
+) -> WResult<Ticket> {
+    let core = t.core(&chat_id)?;
+    check_access(&actor, &core, &chat_id)?;
+    let existing: Option<i64> = t.opt_one(
+        "SELECT number FROM tickets WHERE chat_id = ? ORDER BY created_at LIMIT 1",
+        [&chat_id],
+    )?;
+    rules::check_convert(existing)?;
+    let messages: Vec<Message> = t
+        .conn
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ? ORDER BY seq"
+        ))?
+        .query_map([&chat_id], |r| message_row(r))?
+        .collect::<Result<_, _>>()?;
+    let (customer_name, _) = t.customer_brief(&core.customer_id)?;
+    let first = messages
+        .iter()
+        .find(|m| m.author.kind == AuthorKind::Customer && m.kind == MessageKind::Text)
+        .map(|m| m.body.as_str());
+    let subject = rules::chat_subject(subject.as_deref(), first, &customer_name);
+    let new = t.insert_ticket(
+        &subject,
+        &core.customer_id,
+        &core.department_id,
+        priority.unwrap_or(TicketPriority::Medium),
+        core.assignee_id.as_deref(),
+        &core.tags,
+        None,
+        TicketSource::Chat,
+        Some(&chat_id),
+    )?;
+    // The transcript as it was, in order, without a push per line.
+    let (mut seq, mut public) = (0i64, 0i64);
+    for m in &messages {
+        let kind = rules::entry_kind_of(m.kind);
+        seq += 1;
+        let p = rules::visible_to_customer(kind).then(|| {
+            public += 1;
+            public
+        });
+        t.exec(
+            &format!("INSERT INTO ticket_entries ({ENTRY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            params![
+                new_id(),
+                new.id,
+                seq,
+                p,
+                format!("chat-{}", m.seq),
+                m.author.kind.as_str(),
+                m.author.id,
+                m.author.name,
+                kind.as_str(),
+                m.body,
+                serde_json::to_string(&m.attachments)?,
+                (m.created_at.unix_timestamp_nanos() / 1_000_000) as i64
+            ],
+        )?;
+    }
+    t.exec(
+        "UPDATE tickets SET last_seq = ?, public_seq = ?, entry_count = ? WHERE id = ?",
+        params![seq, public, seq, new.id],
+    )?;
+    t.ticket_event(true, &new.id, None)?;
+    t.event_line(&new, &rules::converted_line(&actor))?;
+    let chat = t.reload_chat(&chat_id)?;
+    t.chat_event(false, &chat, None, false)?;
+    t.ticket_event(false, &new.id, None)
+}
+
 #[async_trait]
 impl TicketStore for SqliteStore {
+    async fn chat_to_ticket(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        subject: Option<&str>,
+        priority: Option<TicketPriority>,
+    ) -> StoreResult<Ticket> {
+        let (a, c, s) = (
+            actor.clone(),
+            chat_id.to_owned(),
+            subject.map(str::to_owned),
+        );
+        run_op!(self, op_chat_to_ticket(a, c, s, priority))
+    }
+
     async fn tickets(&self, viewer: &Actor, f: &TicketFilter) -> StoreResult<Page<Ticket>> {
         use rusqlite::types::Value as V;
         // The filters, without who may see what.
