@@ -185,6 +185,7 @@ fn busy() -> State {
                     comment: None,
                 }),
             }],
+            tickets: Vec::new(),
         })),
     );
     s.chats.outbox.push(OutboxItem {
