@@ -1064,6 +1064,10 @@ async fn lists_filter_search_sort_and_page() {
     assert_eq!(ids(&get("sort=oldest").await), [1002, 1003]);
     assert_eq!(ids(&get("spam=true").await), [1001]);
     assert_eq!(get("spam=any").await.body["total"], 3);
+    // The spammer is blocked too.
+    let who = a["customer"]["id"].as_str().unwrap();
+    let profile = rest.get(Some(&alice), &format!("/customers/{who}")).await;
+    assert_eq!(profile.body["blocked"], true, "{}", profile.body);
     let _ = c;
     server.stop().await;
 }

@@ -726,6 +726,23 @@ fn op_ticket_action(
                     [&core.customer_id],
                 )?;
                 t.forget_customer(&core.customer_id);
+                let customer = t
+                    .load_customer(&core.customer_id)?
+                    .ok_or_else(|| inconsistent("customer vanished"))?;
+                let audience = Audience {
+                    department_id: Some(core.department_id.clone()),
+                    ..Audience::default()
+                };
+                let payload = serde_json::to_string(&customer)?;
+                let event_id =
+                    t.event(shared::events::CUSTOMER_UPDATED, &payload, &audience, None)?;
+                t.publish.push(Published {
+                    event: ServerEvent::CustomerUpdated(shared::events::CustomerEvent {
+                        event_id,
+                        customer,
+                    }),
+                    audience,
+                });
             }
             plan
         }
