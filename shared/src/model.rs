@@ -146,6 +146,9 @@ pub struct CustomerProfile {
     #[serde(flatten)]
     pub customer: Customer,
     pub previous_chats: Vec<ChatSummary>,
+    /// The customer's tickets the reader may see, newest first (at most 100).
+    #[serde(default)]
+    pub tickets: Vec<crate::ticket::Ticket>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -223,6 +226,9 @@ pub struct Chat {
     pub closed_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub resolution: Option<String>,
+    /// The ticket this chat became (`POST /chats/{id}/ticket`), if any.
+    #[serde(default)]
+    pub ticket_id: Option<String>,
 }
 
 /// A line in a customer's history of chats.
@@ -398,6 +404,7 @@ mod tests {
             agent_read_seq: 0,
             closed_at: None,
             resolution: None,
+            ticket_id: None,
         };
         let v = serde_json::to_value(&c).unwrap();
         assert!(v["assignee_id"].is_null());
@@ -425,6 +432,7 @@ mod tests {
         let p = CustomerProfile {
             customer: customer(),
             previous_chats: vec![],
+            tickets: Vec::new(),
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["name"], "Ada");

@@ -1064,6 +1064,139 @@ async fn lists_filter_search_sort_and_page() {
     assert_eq!(ids(&get("sort=oldest").await), [1002, 1003]);
     assert_eq!(ids(&get("spam=true").await), [1001]);
     assert_eq!(get("spam=any").await.body["total"], 3);
+    // The spammer is blocked too.
+    let who = a["customer"]["id"].as_str().unwrap();
+    let profile = rest.get(Some(&alice), &format!("/customers/{who}")).await;
+    assert_eq!(profile.body["blocked"], true, "{}", profile.body);
     let _ = c;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_becomes_a_ticket_with_its_transcript() {
+    let server = TestServer::start().await;
+    let rest = &server.rest;
+    let visitor = server
+        .visitor_with_chat("My parcel is lost\norder 7", None)
+        .await;
+    let chat_id = visitor.chat_id().to_owned();
+    let (alice_token, alice) = server.agent_as("alice@example.com").await;
+    alice.ok("chat:claim", json!({"chat_id": chat_id})).await;
+    common::agent_say(&alice, &chat_id, "Checking with the courier", "text").await;
+    common::agent_say(&alice, &chat_id, SECRET, "note").await;
+    let carol = server.login("carol@example.com").await;
+    rest.post(
+        Some(&carol),
+        &format!("/chats/{chat_id}/ticket"),
+        &json!({}),
+    )
+    .await
+    .assert_error(403, "forbidden");
+    rest.post(
+        Some(&alice_token),
+        &format!("/chats/{chat_id}/ticket"),
+        &json!({"priority": "asap"}),
+    )
+    .await
+    .assert_error(422, "invalid");
+    let t = rest
+        .post(
+            Some(&alice_token),
+            &format!("/chats/{chat_id}/ticket"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    assert_eq!(t.body["source"], "chat");
+    assert_eq!(t.body["chat_id"], chat_id.as_str());
+    assert_eq!(t.body["subject"], "My parcel is lost");
+    assert_eq!(t.body["assignee_id"], server.team.alice.id.as_str());
+    let tid = id(&t.body);
+    let all = entries(rest, &alice_token, &tid).await;
+    assert_eq!(all[0]["author"]["kind"], "customer");
+    assert_eq!(all[0]["body"], "My parcel is lost\norder 7");
+    assert!(bodies(&all).contains(&"Checking with the courier".to_owned()));
+    assert!(
+        all.iter()
+            .any(|e| e["kind"] == "note" && e["body"] == SECRET)
+    );
+    assert!(
+        all.last().unwrap()["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Created from a chat")
+    );
+    let chat = rest.chat(&alice_token, &chat_id).await;
+    assert_eq!(
+        chat["ticket_id"],
+        tid.as_str(),
+        "the chat points at its ticket"
+    );
+    rest.post(
+        Some(&alice_token),
+        &format!("/chats/{chat_id}/ticket"),
+        &json!({}),
+    )
+    .await
+    .assert_error(409, "conflict");
+    // The visitor sees the replies, not the note.
+    let seen = rest
+        .visitor_get(&visitor.token, &format!("/visitor/tickets/{tid}/entries"))
+        .await;
+    assert!(!seen.body.to_string().contains(SECRET));
+    assert_eq!(
+        seen.body["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        seen.body
+    );
+    // A chat from a ticket needs the customer online; this server says so.
+    let c = rest
+        .post(
+            Some(&alice_token),
+            &format!("/tickets/{tid}/chat"),
+            &json!({}),
+        )
+        .await;
+    c.assert_error(409, "conflict");
+    assert!(c.body.to_string().contains("not online"), "{}", c.body);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_profile_lists_the_tickets_its_reader_may_see() {
+    let server = TestServer::start().await;
+    let rest = &server.rest;
+    let alice = server.login("alice@example.com").await;
+    let carol = server.login("carol@example.com").await;
+    let sam = server.login("sam@example.com").await;
+    let t = create(
+        rest,
+        &alice,
+        json!({"subject": "Sales one", "body": "b", "customer_email": "p@example.com"}),
+    )
+    .await;
+    let cid = t["customer"]["id"].as_str().unwrap().to_owned();
+    let support = server.team.support.id.clone();
+    create(rest, &sam, json!({"subject": "Support one", "body": "b", "customer_id": cid, "department_id": support})).await;
+    let mine = rest.get(Some(&alice), &format!("/customers/{cid}")).await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    let subjects: Vec<&str> = mine.body["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["Sales one"], "only what Alice may see");
+    let all = rest.get(Some(&sam), &format!("/customers/{cid}")).await;
+    assert_eq!(all.body["tickets"].as_array().unwrap().len(), 2);
+    let hers = rest.get(Some(&carol), &format!("/customers/{cid}")).await;
+    assert_eq!(
+        hers.body["tickets"].as_array().unwrap().len(),
+        1,
+        "{}",
+        hers.body
+    );
+    assert_eq!(hers.body["tickets"][0]["subject"], "Support one");
     server.stop().await;
 }

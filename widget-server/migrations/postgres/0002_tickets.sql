@@ -23,7 +23,8 @@ CREATE TABLE tickets (
     updated_at BIGINT NOT NULL,
     source TEXT NOT NULL CHECK (source IN ('agent', 'chat', 'widget', 'email')),
     chat_id TEXT REFERENCES chats(id),
-    merged_into TEXT REFERENCES tickets(id),
+    -- Deferred: a copied installation may hold a source before its target.
+    merged_into TEXT REFERENCES tickets(id) DEFERRABLE INITIALLY DEFERRED,
     resolution TEXT,
     spam BOOLEAN NOT NULL DEFAULT FALSE,
     last_seq BIGINT NOT NULL DEFAULT 0,

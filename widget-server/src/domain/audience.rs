@@ -93,6 +93,7 @@ pub fn customer_view(chat: &Chat, numbers: &VisitorNumbers) -> Chat {
     c.customer.custom_fields.clear();
     // The closing note is written for the team.
     c.resolution = None;
+    c.ticket_id = None;
     c.last_seq = numbers.last_seq;
     c.agent_read_seq = numbers.agent_read_seq;
     c.customer_read_seq = numbers.customer_read_seq;

@@ -222,8 +222,14 @@ async fn customer(
         .store
         .customer_chats(&auth.actor, &id, page, per_page)
         .await?;
-    // An agent sees customers who have chatted in their departments or with them.
-    if !auth.actor.sees_every_customer() && chats.total == 0 {
+    // An agent sees customers who have chatted in their departments or with them,
+    // or who have a ticket they may see.
+    let mut tickets = state.store.tickets_of_customer(&id).await?;
+    tickets.retain(|t| {
+        auth.actor
+            .may_see_chat(&t.department_id, t.assignee_id.as_deref())
+    });
+    if !auth.actor.sees_every_customer() && chats.total == 0 && tickets.is_empty() {
         return Err(
             ApiError::forbidden("this customer has not chatted with your departments").into(),
         );
@@ -232,6 +238,7 @@ async fn customer(
         profile: CustomerProfile {
             customer,
             previous_chats: chats.items,
+            tickets,
         },
         previous_chats_total: chats.total,
         page,

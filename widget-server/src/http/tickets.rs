@@ -46,6 +46,71 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}/close", post(close))
         .route("/tickets/{id}/reopen", post(reopen))
         .route("/tickets/{id}/export", get(export))
+        .route("/chats/{id}/ticket", post(from_chat))
+        .route("/tickets/{id}/chat", post(start_chat))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FromChatRequest {
+    subject: Option<String>,
+    priority: Option<String>,
+}
+
+/// `POST /chats/{id}/ticket`: the chat's transcript becomes a ticket.
+async fn from_chat(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Ticket>)> {
+    super::chats::visible_chat(&state, &auth, &id).await?;
+    // The body is optional: nothing (or `{}`) takes every default.
+    let r: FromChatRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        FromChatRequest {
+            subject: None,
+            priority: None,
+        }
+    } else {
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(v) if v.is_object() => serde_json::from_value(v)
+                .map_err(|e| ApiError::invalid(format!("wrong JSON shape: {e}")))?,
+            Ok(_) => return Err(ApiError::invalid("the body must be a JSON object").into()),
+            Err(e) => return Err(ApiError::invalid(format!("malformed JSON: {e}")).into()),
+        }
+    };
+    let subject = r
+        .subject
+        .as_deref()
+        .map(rules::validate_subject)
+        .transpose()?;
+    let priority = r
+        .priority
+        .as_deref()
+        .map(rules::parse_priority)
+        .transpose()?;
+    let t = state
+        .store
+        .chat_to_ticket(&auth.actor, &id, subject.as_deref(), priority)
+        .await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// `POST /tickets/{id}/chat`: a chat with the ticket's customer. Starting a chat
+/// needs the customer's widget to be open; this server does not reach out to a
+/// visitor, so it answers 409 and says so.
+async fn start_chat(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let t = visible_ticket(&state, &auth, &id).await?;
+    Err(ApiError::conflict(format!(
+        "{} is not online: a chat starts when the customer opens the widget; reply on ticket {} instead",
+        t.customer.name,
+        t.label()
+    ))
+    .into())
 }
 
 #[derive(Deserialize)]

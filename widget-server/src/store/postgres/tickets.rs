@@ -9,7 +9,8 @@ use async_trait::async_trait;
 use shared::ApiError;
 use shared::events::ServerEvent;
 use shared::model::{
-    Agent, Attachment, Author, AuthorKind, ChatStatus, Customer, Notification, Page, Seq,
+    Agent, Attachment, Author, AuthorKind, ChatStatus, Customer, Message, MessageKind,
+    Notification, Page, Seq,
 };
 use shared::ticket::{
     EntryKind, LinkKind, Ticket, TicketEntry, TicketEntryEvent, TicketEvent, TicketLink,
@@ -18,7 +19,7 @@ use shared::ticket::{
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::rows::{AGENT_SELECT, agent_row, customer_at, decode_err};
+use super::rows::{AGENT_SELECT, MESSAGE_COLS, agent_row, customer_at, decode_err, message_row};
 use super::tx::agent_author;
 use super::{PgResult, PgStore, Tx};
 use crate::domain::ChatScope;
@@ -907,6 +908,25 @@ async fn op_ticket_action(
                     .bind(&core.customer_id)
                     .execute(t.conn())
                     .await?;
+                let customer = t
+                    .load_customer(&core.customer_id)
+                    .await?
+                    .ok_or_else(|| inconsistent("customer vanished"))?;
+                let audience = Audience {
+                    department_id: Some(core.department_id.clone()),
+                    ..Audience::default()
+                };
+                let payload = serde_json::to_string(&customer)?;
+                let event_id = t
+                    .event(shared::events::CUSTOMER_UPDATED, &payload, &audience, None)
+                    .await?;
+                t.publish(Published {
+                    event: ServerEvent::CustomerUpdated(shared::events::CustomerEvent {
+                        event_id,
+                        customer,
+                    }),
+                    audience,
+                });
             }
             plan
         }
@@ -1262,6 +1282,89 @@ async fn op_customer_create(
     Ok(rules::customer_ticket(&tk, public))
 }
 
+async fn op_chat_to_ticket(
+    t: &mut Tx,
+    actor: Actor,
+    chat_id: String,
+    subject: Option<String>,
+    priority: Option<TicketPriority>,
+) -> PgResult<Ticket> {
+    let core = t.lock_chat(&chat_id).await?;
+    crate::domain::chat::check_access(&actor, &core, &chat_id)?;
+    let existing: Option<i64> = sqlx::query_scalar(
+        "SELECT number FROM tickets WHERE chat_id = $1 ORDER BY created_at LIMIT 1",
+    )
+    .bind(&chat_id)
+    .fetch_optional(t.conn())
+    .await?;
+    rules::check_convert(existing)?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = $1 ORDER BY seq"
+    )))
+    .bind(&chat_id)
+    .fetch_all(t.conn())
+    .await?;
+    let messages: Vec<Message> = rows.iter().map(message_row).collect::<Result<_, _>>()?;
+    let (customer_name, _) = t.customer_brief(&core.customer_id).await?;
+    let first = messages
+        .iter()
+        .find(|m| m.author.kind == AuthorKind::Customer && m.kind == MessageKind::Text)
+        .map(|m| m.body.as_str());
+    let subject = rules::chat_subject(subject.as_deref(), first, &customer_name);
+    let new = t
+        .insert_ticket(
+            &subject,
+            &core.customer_id,
+            &core.department_id,
+            priority.unwrap_or(TicketPriority::Medium),
+            core.assignee_id.as_deref(),
+            &core.tags,
+            None,
+            TicketSource::Chat,
+            Some(&chat_id),
+        )
+        .await?;
+    let (mut seq, mut public) = (0i64, 0i64);
+    for m in &messages {
+        let kind = rules::entry_kind_of(m.kind);
+        seq += 1;
+        let p = rules::visible_to_customer(kind).then(|| {
+            public += 1;
+            public
+        });
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO ticket_entries ({ENTRY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        )))
+        .bind(new_id())
+        .bind(&new.id)
+        .bind(seq)
+        .bind(p)
+        .bind(format!("chat-{}", m.seq))
+        .bind(m.author.kind.as_str())
+        .bind(&m.author.id)
+        .bind(&m.author.name)
+        .bind(kind.as_str())
+        .bind(&m.body)
+        .bind(serde_json::to_string(&m.attachments)?)
+        .bind((m.created_at.unix_timestamp_nanos() / 1_000_000) as i64)
+        .execute(t.conn())
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE tickets SET last_seq = $1, public_seq = $2, entry_count = $1 WHERE id = $3",
+    )
+    .bind(seq)
+    .bind(public)
+    .bind(&new.id)
+    .execute(t.conn())
+    .await?;
+    t.ticket_event(true, &new.id, None).await?;
+    t.event_line(&new, &rules::converted_line(&actor)).await?;
+    let chat = t.reload_chat(&chat_id).await?;
+    t.chat_event(false, &chat, None, false).await?;
+    t.ticket_event(false, &new.id, None).await
+}
+
 /// A bound value of a list query.
 enum Arg {
     Text(String),
@@ -1270,6 +1373,22 @@ enum Arg {
 
 #[async_trait]
 impl TicketStore for PgStore {
+    async fn chat_to_ticket(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        subject: Option<&str>,
+        priority: Option<TicketPriority>,
+    ) -> StoreResult<Ticket> {
+        let (a, c, s) = (
+            actor.clone(),
+            chat_id.to_owned(),
+            subject.map(str::to_owned),
+        );
+        self.run(move |t| Box::pin(op_chat_to_ticket(t, a, c, s, priority)))
+            .await
+    }
+
     async fn tickets(&self, viewer: &Actor, f: &TicketFilter) -> StoreResult<Page<Ticket>> {
         let mut w = String::from(" WHERE TRUE");
         let mut args: Vec<Arg> = Vec::new();

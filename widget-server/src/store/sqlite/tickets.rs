@@ -432,7 +432,7 @@ impl Tx<'_> {
     fn notify_mentions(&mut self, actor: &Actor, core: &TicketCore, body: &str) -> WResult<()> {
         let agents: Vec<Agent> = self
             .conn
-            .prepare_cached(&AGENT_SELECT)?
+            .prepare_cached(AGENT_SELECT)?
             .query_map([], |r| agent_row(r))?
             .collect::<Result<_, _>>()?;
         let team: Vec<mention::Mentionable<'_>> = agents
@@ -726,6 +726,23 @@ fn op_ticket_action(
                     [&core.customer_id],
                 )?;
                 t.forget_customer(&core.customer_id);
+                let customer = t
+                    .load_customer(&core.customer_id)?
+                    .ok_or_else(|| inconsistent("customer vanished"))?;
+                let audience = Audience {
+                    department_id: Some(core.department_id.clone()),
+                    ..Audience::default()
+                };
+                let payload = serde_json::to_string(&customer)?;
+                let event_id =
+                    t.event(shared::events::CUSTOMER_UPDATED, &payload, &audience, None)?;
+                t.publish.push(Published {
+                    event: ServerEvent::CustomerUpdated(shared::events::CustomerEvent {
+                        event_id,
+                        customer,
+                    }),
+                    audience,
+                });
             }
             plan
         }
@@ -829,16 +846,14 @@ fn op_add_entry(
     Ok((e, false))
 }
 
-/// The entries of a ticket in seq order: (id, kind, author kind, author id, client id).
-fn entry_list(t: &Tx<'_>, id: &str) -> WResult<Vec<(String, EntryKind, String, String, String)>> {
+/// The entries of a ticket in seq order: (id, kind).
+fn entry_list(t: &Tx<'_>, id: &str) -> WResult<Vec<(String, EntryKind)>> {
     Ok(t.conn
-        .prepare_cached(
-            "SELECT id, kind, author_kind, author_id, client_msg_id FROM ticket_entries WHERE ticket_id = ? ORDER BY seq",
-        )?
+        .prepare_cached("SELECT id, kind FROM ticket_entries WHERE ticket_id = ? ORDER BY seq")?
         .query_map([id], |r| {
             let kind = EntryKind::from_str(r.str_at(1)?)
                 .map_err(|_| bad::<rusqlite::Row<'_>>("entry kind"))?;
-            Ok((r.get(0)?, kind, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((r.get(0)?, kind))
         })?
         .collect::<Result<_, _>>()?)
 }
@@ -950,8 +965,7 @@ fn op_split(
 ) -> WResult<Ticket> {
     let core = t.ticket_core(&id)?;
     let entries = entry_list(t, &id)?;
-    let kinds: Vec<(String, EntryKind)> = entries.iter().map(|e| (e.0.clone(), e.1)).collect();
-    rules::check_split(&actor, &core, &entry_ids, &kinds)?;
+    rules::check_split(&actor, &core, &entry_ids, &entries)?;
     // In the source's order, whatever order they were named in.
     let chosen: Vec<String> = entries
         .iter()
@@ -1152,8 +1166,99 @@ fn op_customer_create(
     Ok(rules::customer_ticket(&tk, public))
 }
 
+fn op_chat_to_ticket(
+    t: &mut Tx<'_>,
+    actor: Actor,
+    chat_id: String,
+    subject: Option<String>,
+    priority: Option<TicketPriority>,
+) -> WResult<Ticket> {
+    let core = t.core(&chat_id)?;
+    check_access(&actor, &core, &chat_id)?;
+    let existing: Option<i64> = t.opt_one(
+        "SELECT number FROM tickets WHERE chat_id = ? ORDER BY created_at LIMIT 1",
+        [&chat_id],
+    )?;
+    rules::check_convert(existing)?;
+    let messages: Vec<Message> = t
+        .conn
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ? ORDER BY seq"
+        ))?
+        .query_map([&chat_id], |r| message_row(r))?
+        .collect::<Result<_, _>>()?;
+    let (customer_name, _) = t.customer_brief(&core.customer_id)?;
+    let first = messages
+        .iter()
+        .find(|m| m.author.kind == AuthorKind::Customer && m.kind == MessageKind::Text)
+        .map(|m| m.body.as_str());
+    let subject = rules::chat_subject(subject.as_deref(), first, &customer_name);
+    let new = t.insert_ticket(
+        &subject,
+        &core.customer_id,
+        &core.department_id,
+        priority.unwrap_or(TicketPriority::Medium),
+        core.assignee_id.as_deref(),
+        &core.tags,
+        None,
+        TicketSource::Chat,
+        Some(&chat_id),
+    )?;
+    // The transcript as it was, in order, without a push per line.
+    let (mut seq, mut public) = (0i64, 0i64);
+    for m in &messages {
+        let kind = rules::entry_kind_of(m.kind);
+        seq += 1;
+        let p = rules::visible_to_customer(kind).then(|| {
+            public += 1;
+            public
+        });
+        t.exec(
+            &format!("INSERT INTO ticket_entries ({ENTRY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            params![
+                new_id(),
+                new.id,
+                seq,
+                p,
+                format!("chat-{}", m.seq),
+                m.author.kind.as_str(),
+                m.author.id,
+                m.author.name,
+                kind.as_str(),
+                m.body,
+                serde_json::to_string(&m.attachments)?,
+                (m.created_at.unix_timestamp_nanos() / 1_000_000) as i64
+            ],
+        )?;
+    }
+    t.exec(
+        "UPDATE tickets SET last_seq = ?, public_seq = ?, entry_count = ? WHERE id = ?",
+        params![seq, public, seq, new.id],
+    )?;
+    t.ticket_event(true, &new.id, None)?;
+    t.event_line(&new, &rules::converted_line(&actor))?;
+    let chat = t.reload_chat(&chat_id)?;
+    t.chat_event(false, &chat, None, false)?;
+    t.ticket_event(false, &new.id, None)
+}
+
 #[async_trait]
 impl TicketStore for SqliteStore {
+    async fn chat_to_ticket(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        subject: Option<&str>,
+        priority: Option<TicketPriority>,
+    ) -> StoreResult<Ticket> {
+        let (a, c, s) = (
+            actor.clone(),
+            chat_id.to_owned(),
+            subject.map(str::to_owned),
+        );
+        run_op!(self, op_chat_to_ticket(a, c, s, priority))
+    }
+
     async fn tickets(&self, viewer: &Actor, f: &TicketFilter) -> StoreResult<Page<Ticket>> {
         use rusqlite::types::Value as V;
         // The filters, without who may see what.

@@ -181,6 +181,7 @@ impl VisitorStore for SqliteStore {
         Ok(Some(CustomerProfile {
             customer,
             previous_chats,
+            tickets: Vec::new(),
         }))
     }
 
