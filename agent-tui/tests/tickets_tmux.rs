@@ -266,11 +266,16 @@ async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
     });
 
     // A ticket created elsewhere arrives live, marked unread, because it matches.
-    new_ticket(&api, "Screen flickers at 60 Hz", "Flickers on every input.", "urgent").await;
+    new_ticket(
+        &api,
+        "Screen flickers at 60 Hz",
+        "Flickers on every input.",
+        "urgent",
+    )
+    .await;
     tmux.wait_for("the pushed ticket", |s| {
         s.contains("Tickets (3)")
-            && s
-                .lines()
+            && s.lines()
                 .any(|l| l.contains("●#") && l.contains("Screen flickers at 60 Hz"))
             && s.contains("Tickets] ⚑1")
     });

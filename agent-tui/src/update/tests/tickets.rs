@@ -809,3 +809,31 @@ fn customer_fields_and_notes_are_edited_through_their_routes() {
         Some("+44 20 7946 0958")
     );
 }
+
+#[test]
+fn the_chats_customer_pane_loads_the_customers_tickets_and_edits_the_customer() {
+    let mut s = three_chats();
+    s.chats.focus = Pane::Queue;
+    s.chats.queue.selected = Some("c3".into());
+    let fx = press(&mut s, "enter");
+    assert!(
+        tickets_of(&fx).contains(&TicketCmd::LoadCustomer("cu-c3".into())),
+        "{fx:?}"
+    );
+    let fx = run_cmd(&mut s, "customer location Leeds, UK");
+    assert_eq!(
+        tickets_of(&fx),
+        [TicketCmd::UpdateCustomer {
+            customer_id: "cu-c3".into(),
+            patch: json!({"location": "Leeds, UK"})
+        }]
+    );
+    let fx = run_cmd(&mut s, "cnote Calls back after 18:00");
+    assert_eq!(
+        tickets_of(&fx),
+        [TicketCmd::AddCustomerNote {
+            customer_id: "cu-c3".into(),
+            body: "Calls back after 18:00".into()
+        }]
+    );
+}

@@ -722,20 +722,52 @@ fn new_ticket(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     state.tickets.composer.textarea = crate::state::new_textarea(Vec::new());
 }
 
-/// The customer of the open (or selected) ticket.
+/// The customer as the console has them now (for editing one custom field).
+fn customer_now(state: &State) -> Option<&shared::model::Customer> {
+    if state.view == crate::state::ViewId::Chats {
+        let e = state
+            .chats
+            .target_chat()
+            .and_then(|c| state.chats.entries.get(&c))?;
+        let id = &e.chat.customer.id;
+        Some(
+            state
+                .directory
+                .customers
+                .get(id)
+                .map_or(&e.chat.customer, |p| &p.customer),
+        )
+    } else {
+        let t = state.tickets.target()?;
+        state.tickets.tickets.get(&t).map(|t| &t.customer)
+    }
+}
+
+/// The customer of the open (or selected) ticket, or in the Chats view of the chat.
 fn customer_id(state: &mut State) -> Option<String> {
-    let id = state
-        .tickets
-        .target()
-        .and_then(|t| state.tickets.tickets.get(&t))
-        .map(|t| t.customer.id.clone());
+    let id = if state.view == crate::state::ViewId::Chats {
+        state
+            .chats
+            .target_chat()
+            .and_then(|c| state.chats.entries.get(&c))
+            .map(|e| e.chat.customer.id.clone())
+    } else {
+        state
+            .tickets
+            .target()
+            .and_then(|t| state.tickets.tickets.get(&t))
+            .map(|t| t.customer.id.clone())
+    };
     if id.is_none() {
-        warn(state, "Open a ticket first: its customer is the one edited");
+        warn(
+            state,
+            "Open a ticket or a chat first: its customer is the one edited",
+        );
     }
     id
 }
 
-fn customer(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
+pub(crate) fn customer(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     let usage = "Usage: :customer name|email|phone|location <value> · :customer tags a,b · :customer field <key>=<value>";
     let (field, value) = match rest.split_once(char::is_whitespace) {
         Some((f, v)) => (f, v.trim()),
@@ -770,11 +802,8 @@ fn customer(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
             if k.is_empty() {
                 return warn(state, usage);
             }
-            let mut fields = state
-                .tickets
-                .target()
-                .and_then(|t| state.tickets.tickets.get(&t))
-                .map(|t| t.customer.custom_fields.clone())
+            let mut fields = customer_now(state)
+                .map(|c| c.custom_fields.clone())
                 .unwrap_or_default();
             if v.is_empty() {
                 fields.remove(k);
@@ -796,7 +825,7 @@ fn customer(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     }
 }
 
-fn customer_note(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
+pub(crate) fn customer_note(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     let Some(customer_id) = customer_id(state) else {
         return;
     };
