@@ -87,6 +87,7 @@ fn chat(i: usize, now: OffsetDateTime, status: ChatStatus) -> Chat {
         agent_read_seq: 0,
         closed_at: None,
         resolution: None,
+        ticket_id: None,
     }
 }
 

@@ -223,6 +223,9 @@ pub struct Chat {
     pub closed_at: Option<OffsetDateTime>,
     #[serde(default)]
     pub resolution: Option<String>,
+    /// The ticket this chat became (`POST /chats/{id}/ticket`), if any.
+    #[serde(default)]
+    pub ticket_id: Option<String>,
 }
 
 /// A line in a customer's history of chats.
@@ -398,6 +401,7 @@ mod tests {
             agent_read_seq: 0,
             closed_at: None,
             resolution: None,
+            ticket_id: None,
         };
         let v = serde_json::to_value(&c).unwrap();
         assert!(v["assignee_id"].is_null());

@@ -40,8 +40,10 @@ impl Lcg {
 
 fn seed(path: &std::path::Path, tickets: usize, per_ticket: usize) {
     let mut conn = rusqlite::Connection::open(path).unwrap();
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF;")
-        .unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF;",
+    )
+    .unwrap();
     let tx = conn.transaction().unwrap();
     let now: i64 = 1_764_800_000_000;
     for d in 0..DEPARTMENTS {
@@ -99,7 +101,9 @@ fn seed(path: &std::path::Path, tickets: usize, per_ticket: usize) {
             let prio = TicketPriority::ALL[rng.below(4)];
             let dept = format!("d{}", rng.below(DEPARTMENTS));
             let assignee = (rng.below(3) > 0).then(|| format!("a{}", rng.below(AGENTS)));
-            let tags: Vec<&str> = (0..rng.below(3)).map(|_| TAGS[rng.below(TAGS.len())]).collect();
+            let tags: Vec<&str> = (0..rng.below(3))
+                .map(|_| TAGS[rng.below(TAGS.len())])
+                .collect();
             let due = (rng.below(10) < 3).then(|| now + (rng.below(60) as i64) * 86_400_000);
             let created = now - (tickets - i) as i64 * 60_000;
             let updated = created + rng.below(30 * 86_400) as i64 * 1000;
@@ -130,7 +134,10 @@ fn seed(path: &std::path::Path, tickets: usize, per_ticket: usize) {
                         aid,
                         "Someone",
                         kind,
-                        format!("entry {s} of ticket {i}: the printer {} again", TAGS[s % TAGS.len()]),
+                        format!(
+                            "entry {s} of ticket {i}: the printer {} again",
+                            TAGS[s % TAGS.len()]
+                        ),
                         created + s as i64 * 1000
                     ])
                     .unwrap();
@@ -198,18 +205,24 @@ async fn main() {
     let tickets: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let per_ticket: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
     let runs: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(200);
+    // TICKETS_BENCH_DB=path keeps (and reuses) the seeded database.
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("bench.db");
+    let path = std::env::var_os("TICKETS_BENCH_DB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dir.path().join("bench.db"));
     let url = format!("sqlite://{}", path.display());
+    let fresh = !path.exists();
     let store = SqliteStore::open(&url).await.unwrap();
     store.close_store().await;
-    let started = Instant::now();
-    seed(&path, tickets, per_ticket);
-    println!(
-        "seeded {tickets} tickets, {} entries in {:.1} s",
-        tickets * per_ticket,
-        started.elapsed().as_secs_f64()
-    );
+    if fresh {
+        let started = Instant::now();
+        seed(&path, tickets, per_ticket);
+        println!(
+            "seeded {tickets} tickets, {} entries in {:.1} s",
+            tickets * per_ticket,
+            started.elapsed().as_secs_f64()
+        );
+    }
     let store = SqliteStore::open(&url).await.unwrap();
     let agent = Actor {
         id: "a1".into(),
@@ -287,7 +300,10 @@ async fn main() {
             },
         ),
     ];
-    println!("{:<58} {:>9} {:>9} {:>8}", "query (20 per page, with total)", "p50 ms", "p99 ms", "total");
+    println!(
+        "{:<58} {:>9} {:>9} {:>8}",
+        "query (20 per page, with total)", "p50 ms", "p99 ms", "total"
+    );
     for (name, actor, f) in &cases {
         let mut times = Vec::with_capacity(runs);
         let mut total = 0;
@@ -310,7 +326,7 @@ async fn main() {
         ..filter()
     };
     let mut times = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..3 {
         let t0 = Instant::now();
         store.tickets(&sup, &f).await.unwrap();
         times.push(t0.elapsed().as_secs_f64() * 1000.0);
@@ -318,7 +334,7 @@ async fn main() {
     times.sort_by(f64::total_cmp);
     println!(
         "{:<58} {:>9.2} {:>9.2}",
-        "supervisor: q=<text, no match> (scans entries; 5 runs)",
+        "supervisor: q=<text, no match> (scans entries; 3 runs)",
         pct(&times, 0.5),
         pct(&times, 0.99)
     );

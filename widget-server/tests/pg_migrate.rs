@@ -53,6 +53,20 @@ async fn migrate_moves_every_table_from_sqlite_to_postgres() {
         )
         .await;
     assert_eq!(canned.status, 201, "{}", canned.body);
+    // Tickets: the older merged into the newer (its row is copied before its target's).
+    let mk = |subject: &str| json!({"subject": subject, "body": "help", "customer_email": "m@example.com", "tags": ["vip"]});
+    let older = srv.rest.post(Some(&token), "/tickets", &mk("Older")).await;
+    let newer = srv.rest.post(Some(&token), "/tickets", &mk("Newer")).await;
+    assert_eq!(newer.status, 201, "{}", newer.body);
+    let merged = srv
+        .rest
+        .post(
+            Some(&token),
+            &format!("/tickets/{}/merge", older.body["id"].as_str().unwrap()),
+            &json!({"into": newer.body["id"]}),
+        )
+        .await;
+    assert_eq!(merged.status, 200, "{}", merged.body);
     let bye = srv.login("bob@example.com").await;
     srv.rest.post(Some(&bye), "/auth/logout", &json!({})).await;
     // A consistent copy of the installation that outlives the test server's temp dir.
@@ -99,6 +113,11 @@ async fn migrate_moves_every_table_from_sqlite_to_postgres() {
         "revoked_tokens",
         "attachments",
         "canned_responses",
+        "tickets",
+        "ticket_entries",
+        "ticket_tags",
+        "ticket_links",
+        "ticket_counter",
     ] {
         let q = format!("SELECT COUNT(*) FROM {t}");
         let here: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q.clone()))
@@ -123,6 +142,11 @@ async fn migrate_moves_every_table_from_sqlite_to_postgres() {
         .await
         .unwrap();
     assert_eq!(note, "courier ref 77");
+    let next: i64 = sqlx::query_scalar("SELECT next_number FROM ticket_counter")
+        .fetch_one(&mut pg)
+        .await
+        .unwrap();
+    assert_eq!(next, 1003, "numbers go on where they were");
 
     // Again into the same database: refused, nothing doubled.
     let again = migrate(&from, &db.url);

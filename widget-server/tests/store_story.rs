@@ -36,6 +36,8 @@ mod chat_lifecycle;
 mod directory_and_visitors;
 #[path = "store_story/files_sessions_sync.rs"]
 mod files_sessions_sync;
+#[path = "store_story/tickets.rs"]
+mod tickets;
 #[path = "store_story/working_chats.rs"]
 mod working_chats;
 
@@ -43,6 +45,7 @@ use canned::canned_responses;
 use chat_lifecycle::{blocking, close_rate_reopen, presence, read_receipts};
 use directory_and_visitors::{directory, messages, starting_chats, visitors};
 use files_sessions_sync::{attachments, flood, syncing, tokens_and_passwords};
+use tickets::tickets;
 use working_chats::{claiming, listing_chats, replies_and_notes, tags, transfers};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -135,6 +138,7 @@ async fn story(store: &dyn Store) {
     tokens_and_passwords(store, &team).await;
     syncing(store, &team, &vera, &walt, [vera_chat, walt_chat]).await;
     canned_responses(store, &team).await;
+    tickets(store, &team).await;
 
     // Everything committed so far was delivered, once, in event-id order, to the
     // right people; and what an admin replays is what was pushed.
@@ -227,6 +231,20 @@ fn check_audiences(delivered: &[Published]) {
             && m.message.kind == MessageKind::Note
         {
             assert!(p.audience.customer.is_none(), "a note went to the visitor");
+        }
+        if let ServerEvent::TicketEntry(e) = &p.event
+            && e.entry.kind != shared::ticket::EntryKind::Reply
+        {
+            assert!(
+                p.audience.customer.is_none(),
+                "a ticket note or line went to the visitor"
+            );
+        }
+        if let ServerEvent::TicketCreated(_) | ServerEvent::TicketUpdated(_) = &p.event {
+            assert!(
+                p.audience.customer.is_none(),
+                "agents' form of a ticket went to the visitor"
+            );
         }
         if let ServerEvent::Notification(_) = &p.event {
             assert!(p.audience.agent_id.is_some() && p.audience.department_id.is_none());

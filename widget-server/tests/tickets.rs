@@ -11,8 +11,13 @@ use serde_json::{Value, json};
 const SECRET: &str = "internal: this customer is a reseller";
 
 async fn patch(rest: &Rest, token: &str, path: &str, body: &Value) -> Answer {
-    rest.send(rest.http.patch(rest.url(path)).bearer_auth(token).json(body))
-        .await
+    rest.send(
+        rest.http
+            .patch(rest.url(path))
+            .bearer_auth(token)
+            .json(body),
+    )
+    .await
 }
 
 async fn delete(rest: &Rest, token: &str, path: &str) -> Answer {
@@ -92,7 +97,10 @@ async fn an_agent_creates_changes_closes_and_reopens_a_ticket() {
     let tid = id(&t);
     let first = entries(rest, &alice, &tid).await;
     assert_eq!(first[0]["kind"], "reply");
-    assert_eq!(first[0]["author"]["kind"], "customer", "on behalf of the customer");
+    assert_eq!(
+        first[0]["author"]["kind"], "customer",
+        "on behalf of the customer"
+    );
     assert_eq!(first[1]["kind"], "event");
     assert!(first[1]["body"].as_str().unwrap().contains("Alice Agent"));
 
@@ -203,11 +211,19 @@ async fn an_agent_creates_changes_closes_and_reopens_a_ticket() {
 
     // Export as text and JSON, notes only when asked.
     let sam = server.login("sam@example.com").await;
-    let text = rest.get(Some(&sam), &format!("/tickets/{tid}/export")).await;
+    let text = rest
+        .get(Some(&sam), &format!("/tickets/{tid}/export"))
+        .await;
     assert_eq!(text.status, 200);
     let s = text.body.as_str().unwrap();
-    assert!(s.contains("#1001") && s.contains("It smokes since Monday"), "{s}");
-    assert!(!s.contains("needs a technician"), "no notes by default: {s}");
+    assert!(
+        s.contains("#1001") && s.contains("It smokes since Monday"),
+        "{s}"
+    );
+    assert!(
+        !s.contains("needs a technician"),
+        "no notes by default: {s}"
+    );
     let js = rest
         .get(
             Some(&sam),
@@ -244,9 +260,14 @@ async fn who_may_see_and_work_a_ticket() {
     rest.get(Some(&carol), &format!("/tickets/{tid}/entries"))
         .await
         .assert_error(403, "forbidden");
-    patch(rest, &carol, &format!("/tickets/{tid}"), &json!({"priority": "urgent"}))
-        .await
-        .assert_error(403, "forbidden");
+    patch(
+        rest,
+        &carol,
+        &format!("/tickets/{tid}"),
+        &json!({"priority": "urgent"}),
+    )
+    .await
+    .assert_error(403, "forbidden");
     rest.post(
         Some(&carol),
         &format!("/tickets/{tid}/entries"),
@@ -255,9 +276,13 @@ async fn who_may_see_and_work_a_ticket() {
     .await
     .assert_error(403, "forbidden");
     for action in ["reopen", "clone"] {
-        rest.post(Some(&carol), &format!("/tickets/{tid}/{action}"), &json!({}))
-            .await
-            .assert_error(403, "forbidden");
+        rest.post(
+            Some(&carol),
+            &format!("/tickets/{tid}/{action}"),
+            &json!({}),
+        )
+        .await
+        .assert_error(403, "forbidden");
     }
     let list = rest.get(Some(&carol), "/tickets").await;
     assert_eq!(list.body["total"], 0, "{}", list.body);
@@ -272,28 +297,59 @@ async fn who_may_see_and_work_a_ticket() {
     .assert_error(403, "forbidden");
     // Supervisor and admin see and work everything.
     for token in [&sam, &ada] {
-        assert_eq!(rest.get(Some(token), &format!("/tickets/{tid}")).await.status, 200);
+        assert_eq!(
+            rest.get(Some(token), &format!("/tickets/{tid}"))
+                .await
+                .status,
+            200
+        );
         assert_eq!(rest.get(Some(token), "/tickets").await.body["total"], 1);
     }
     // Assigned to Carol by a supervisor (she does not work Sales: refused), then to Bob.
-    patch(rest, &sam, &format!("/tickets/{tid}"), &json!({"assignee_id": team.carol.id}))
-        .await
-        .assert_error(422, "invalid");
-    let a = patch(rest, &sam, &format!("/tickets/{tid}"), &json!({"assignee_id": team.bob.id})).await;
+    patch(
+        rest,
+        &sam,
+        &format!("/tickets/{tid}"),
+        &json!({"assignee_id": team.carol.id}),
+    )
+    .await
+    .assert_error(422, "invalid");
+    let a = patch(
+        rest,
+        &sam,
+        &format!("/tickets/{tid}"),
+        &json!({"assignee_id": team.bob.id}),
+    )
+    .await;
     assert_eq!(a.status, 200, "{}", a.body);
     // Alice, not the holder, cannot hand Bob's ticket to someone else.
     let sam_id = team.sam.id.clone();
-    patch(rest, &alice, &format!("/tickets/{tid}"), &json!({"assignee_id": sam_id}))
-        .await
-        .assert_error(403, "forbidden");
+    patch(
+        rest,
+        &alice,
+        &format!("/tickets/{tid}"),
+        &json!({"assignee_id": sam_id}),
+    )
+    .await
+    .assert_error(403, "forbidden");
     // assignee=me / none filters.
     let bob = server.login("bob@example.com").await;
-    assert_eq!(rest.get(Some(&bob), "/tickets?assignee=me").await.body["total"], 1);
-    assert_eq!(rest.get(Some(&bob), "/tickets?assignee=none").await.body["total"], 0);
+    assert_eq!(
+        rest.get(Some(&bob), "/tickets?assignee=me").await.body["total"],
+        1
+    );
+    assert_eq!(
+        rest.get(Some(&bob), "/tickets?assignee=none").await.body["total"],
+        0
+    );
     // No token, no tickets.
-    rest.get(None, "/tickets").await.assert_error(401, "unauthorized");
+    rest.get(None, "/tickets")
+        .await
+        .assert_error(401, "unauthorized");
     // An unknown ticket is 404.
-    rest.get(Some(&sam), "/tickets/nope").await.assert_error(404, "not_found");
+    rest.get(Some(&sam), "/tickets/nope")
+        .await
+        .assert_error(404, "not_found");
     server.stop().await;
 }
 
@@ -315,15 +371,22 @@ async fn replies_reach_the_visitor_numbered_without_notes() {
     assert_eq!(first[0]["author"]["kind"], "agent", "written by the agent");
     visitor
         .sock
-        .expect_where("ticket:entry", |v| v["entry"]["body"] == "We looked into your order")
+        .expect_where("ticket:entry", |v| {
+            v["entry"]["body"] == "We looked into your order"
+        })
         .await;
     entry(rest, &alice, &tid, "note", SECRET).await;
     entry(rest, &alice, &tid, "reply", "It ships tomorrow").await;
     let pushed = visitor
         .sock
-        .expect_where("ticket:entry", |v| v["entry"]["body"] == "It ships tomorrow")
+        .expect_where("ticket:entry", |v| {
+            v["entry"]["body"] == "It ships tomorrow"
+        })
         .await;
-    assert_eq!(pushed["entry"]["seq"], 2, "numbered among what the visitor sees");
+    assert_eq!(
+        pushed["entry"]["seq"], 2,
+        "numbered among what the visitor sees"
+    );
     // The visitor's own view.
     let mine = rest.visitor_get(&visitor.token, "/visitor/tickets").await;
     assert_eq!(mine.status, 200, "{}", mine.body);
@@ -333,11 +396,20 @@ async fn replies_reach_the_visitor_numbered_without_notes() {
         .visitor_get(&visitor.token, &format!("/visitor/tickets/{tid}/entries"))
         .await;
     let items = seen.body["items"].as_array().unwrap();
-    assert_eq!(bodies(items), ["We looked into your order", "It ships tomorrow"]);
+    assert_eq!(
+        bodies(items),
+        ["We looked into your order", "It ships tomorrow"]
+    );
     let seqs: Vec<i64> = items.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, [1, 2]);
     // The visitor answers a resolved ticket: it reopens.
-    patch(rest, &alice, &format!("/tickets/{tid}"), &json!({"status": "resolved"})).await;
+    patch(
+        rest,
+        &alice,
+        &format!("/tickets/{tid}"),
+        &json!({"status": "resolved"}),
+    )
+    .await;
     let cmid = new_id();
     let ans = visitor_post(
         rest,
@@ -380,7 +452,9 @@ async fn replies_reach_the_visitor_numbered_without_notes() {
     .await
     .assert_error(404, "not_found");
     assert_eq!(
-        rest.visitor_get(&other.token, "/visitor/tickets").await.body["items"],
+        rest.visitor_get(&other.token, "/visitor/tickets")
+            .await
+            .body["items"],
         json!([])
     );
     rest.visitor_get("bogus", "/visitor/tickets")
@@ -403,7 +477,10 @@ async fn a_visitor_leaves_a_message_as_a_ticket() {
     assert_eq!(a.body["subject"], "Call me back please");
     assert_eq!(a.body["tags"], json!([]));
     let again = visitor_post(rest, &visitor.token, "/visitor/tickets", &body).await;
-    assert_eq!(again.body["id"], a.body["id"], "a replay makes no second ticket");
+    assert_eq!(
+        again.body["id"], a.body["id"],
+        "a replay makes no second ticket"
+    );
     let created = alice
         .expect_where("ticket:created", |v| v["ticket"]["id"] == a.body["id"])
         .await;
@@ -427,8 +504,18 @@ async fn merge_moves_every_entry_once_and_keeps_notes_from_the_visitor() {
     let carol = server.login("carol@example.com").await;
     let visitor = Visitor::connect(&server.base, json!({})).await;
     let cid = visitor.customer_id.clone();
-    let src = create(rest, &alice, json!({"subject": "Dup", "body": "first ask", "customer_id": cid})).await;
-    let dst = create(rest, &alice, json!({"subject": "Main", "body": "main ask", "customer_id": cid})).await;
+    let src = create(
+        rest,
+        &alice,
+        json!({"subject": "Dup", "body": "first ask", "customer_id": cid}),
+    )
+    .await;
+    let dst = create(
+        rest,
+        &alice,
+        json!({"subject": "Main", "body": "main ask", "customer_id": cid}),
+    )
+    .await;
     let (sid, did) = (id(&src), id(&dst));
     entry(rest, &alice, &sid, "note", SECRET).await;
     entry(rest, &alice, &sid, "reply", "answer on the duplicate").await;
@@ -437,18 +524,34 @@ async fn merge_moves_every_entry_once_and_keeps_notes_from_the_visitor() {
     let dst_before = entries(rest, &alice, &did).await;
 
     // Refusals: into itself, by an outsider, into an unknown ticket.
-    rest.post(Some(&alice), &format!("/tickets/{sid}/merge"), &json!({"into": sid}))
-        .await
-        .assert_error(422, "invalid");
-    rest.post(Some(&carol), &format!("/tickets/{sid}/merge"), &json!({"into": did}))
-        .await
-        .assert_error(403, "forbidden");
-    rest.post(Some(&alice), &format!("/tickets/{sid}/merge"), &json!({"into": "nope"}))
-        .await
-        .assert_error(422, "invalid");
+    rest.post(
+        Some(&alice),
+        &format!("/tickets/{sid}/merge"),
+        &json!({"into": sid}),
+    )
+    .await
+    .assert_error(422, "invalid");
+    rest.post(
+        Some(&carol),
+        &format!("/tickets/{sid}/merge"),
+        &json!({"into": did}),
+    )
+    .await
+    .assert_error(403, "forbidden");
+    rest.post(
+        Some(&alice),
+        &format!("/tickets/{sid}/merge"),
+        &json!({"into": "nope"}),
+    )
+    .await
+    .assert_error(422, "invalid");
 
     let m = rest
-        .post(Some(&alice), &format!("/tickets/{sid}/merge"), &json!({"into": did}))
+        .post(
+            Some(&alice),
+            &format!("/tickets/{sid}/merge"),
+            &json!({"into": did}),
+        )
         .await;
     assert_eq!(m.status, 200, "{}", m.body);
     assert_eq!(m.body["id"], did.as_str(), "answers the target");
@@ -468,7 +571,12 @@ async fn merge_moves_every_entry_once_and_keeps_notes_from_the_visitor() {
     assert_eq!(ids.len(), after.len(), "no duplicates");
     let seqs: Vec<i64> = after.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
     assert_eq!(seqs, (1..=after.len() as i64).collect::<Vec<_>>());
-    assert!(after.last().unwrap()["body"].as_str().unwrap().starts_with("Merged #1001"));
+    assert!(
+        after.last().unwrap()["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Merged #1001")
+    );
     // The source keeps only its pointer line; nothing more goes into it.
     let left = entries(rest, &alice, &sid).await;
     assert_eq!(left.len(), 1, "{left:?}");
@@ -480,10 +588,19 @@ async fn merge_moves_every_entry_once_and_keeps_notes_from_the_visitor() {
     .await
     .assert_error(409, "conflict");
     // Merging into a merged ticket is refused.
-    let third = create(rest, &alice, json!({"subject": "Third", "body": "t", "customer_id": cid})).await;
-    rest.post(Some(&alice), &format!("/tickets/{}/merge", id(&third)), &json!({"into": sid}))
-        .await
-        .assert_error(409, "conflict");
+    let third = create(
+        rest,
+        &alice,
+        json!({"subject": "Third", "body": "t", "customer_id": cid}),
+    )
+    .await;
+    rest.post(
+        Some(&alice),
+        &format!("/tickets/{}/merge", id(&third)),
+        &json!({"into": sid}),
+    )
+    .await
+    .assert_error(409, "conflict");
     // The default list hides the merged source.
     let list = rest.get(Some(&alice), "/tickets").await;
     assert!(!list.body.to_string().contains(&format!("\"id\":\"{sid}\"")));
@@ -494,7 +611,12 @@ async fn merge_moves_every_entry_once_and_keeps_notes_from_the_visitor() {
     let items = seen.body["items"].as_array().unwrap();
     assert!(!seen.body.to_string().contains(SECRET));
     let public: Vec<String> = bodies(items);
-    for want in ["first ask", "answer on the duplicate", "main ask", "answer on the main"] {
+    for want in [
+        "first ask",
+        "answer on the duplicate",
+        "main ask",
+        "answer on the main",
+    ] {
         assert!(public.contains(&want.to_owned()), "{want} in {public:?}");
     }
     let seqs: Vec<i64> = items.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
@@ -520,15 +642,27 @@ async fn split_moves_the_chosen_entries_to_a_linked_ticket() {
     let before = entries(rest, &alice, &tid).await;
     let event_id = before.iter().find(|e| e["kind"] == "event").unwrap()["id"].clone();
     let path = format!("/tickets/{tid}/split");
-    rest.post(Some(&alice), &path, &json!({"entry_ids": [], "subject": "VPN"}))
-        .await
-        .assert_error(422, "invalid");
-    rest.post(Some(&alice), &path, &json!({"entry_ids": [event_id], "subject": "VPN"}))
-        .await
-        .assert_error(422, "invalid");
-    rest.post(Some(&alice), &path, &json!({"entry_ids": [id(&vpn1)], "subject": ""}))
-        .await
-        .assert_error(422, "invalid");
+    rest.post(
+        Some(&alice),
+        &path,
+        &json!({"entry_ids": [], "subject": "VPN"}),
+    )
+    .await
+    .assert_error(422, "invalid");
+    rest.post(
+        Some(&alice),
+        &path,
+        &json!({"entry_ids": [event_id], "subject": "VPN"}),
+    )
+    .await
+    .assert_error(422, "invalid");
+    rest.post(
+        Some(&alice),
+        &path,
+        &json!({"entry_ids": [id(&vpn1)], "subject": ""}),
+    )
+    .await
+    .assert_error(422, "invalid");
     let s = rest
         .post(
             Some(&alice),
@@ -538,7 +672,10 @@ async fn split_moves_the_chosen_entries_to_a_linked_ticket() {
         .await;
     assert_eq!(s.status, 201, "{}", s.body);
     assert_eq!(s.body["number"], 1002);
-    assert_eq!(s.body["links"], json!([{"ticket_id": tid, "kind": "split_from"}]));
+    assert_eq!(
+        s.body["links"],
+        json!([{"ticket_id": tid, "kind": "split_from"}])
+    );
     let nid = id(&s.body);
     let new_entries = entries(rest, &alice, &nid).await;
     assert_eq!(
@@ -554,21 +691,38 @@ async fn split_moves_the_chosen_entries_to_a_linked_ticket() {
     assert_eq!(seqs, (1..=left.len() as i64).collect::<Vec<_>>());
 
     // Links: related both ways, refusals, unlink.
-    let other = create(rest, &alice, json!({"subject": "Other", "body": "o", "customer_email": "w@example.com"})).await;
+    let other = create(
+        rest,
+        &alice,
+        json!({"subject": "Other", "body": "o", "customer_email": "w@example.com"}),
+    )
+    .await;
     let oid = id(&other);
     let l = rest
-        .post(Some(&alice), &format!("/tickets/{tid}/links"), &json!({"ticket_id": oid, "kind": "related"}))
+        .post(
+            Some(&alice),
+            &format!("/tickets/{tid}/links"),
+            &json!({"ticket_id": oid, "kind": "related"}),
+        )
         .await;
     assert_eq!(l.status, 200, "{}", l.body);
     assert!(l.body["links"].to_string().contains(&oid));
     let back = rest.get(Some(&alice), &format!("/tickets/{oid}")).await;
     assert!(back.body["links"].to_string().contains(&tid));
-    rest.post(Some(&alice), &format!("/tickets/{tid}/links"), &json!({"ticket_id": tid}))
-        .await
-        .assert_error(422, "invalid");
-    rest.post(Some(&alice), &format!("/tickets/{tid}/links"), &json!({"ticket_id": oid, "kind": "split_from"}))
-        .await
-        .assert_error(422, "invalid");
+    rest.post(
+        Some(&alice),
+        &format!("/tickets/{tid}/links"),
+        &json!({"ticket_id": tid}),
+    )
+    .await
+    .assert_error(422, "invalid");
+    rest.post(
+        Some(&alice),
+        &format!("/tickets/{tid}/links"),
+        &json!({"ticket_id": oid, "kind": "split_from"}),
+    )
+    .await
+    .assert_error(422, "invalid");
     let u = delete(rest, &alice, &format!("/tickets/{tid}/links/{oid}")).await;
     assert_eq!(u.status, 200, "{}", u.body);
     assert!(!u.body["links"].to_string().contains(&oid));
@@ -576,7 +730,9 @@ async fn split_moves_the_chosen_entries_to_a_linked_ticket() {
         .await
         .assert_error(404, "not_found");
     // Clone: same fields, a new number, linked.
-    let c = rest.post(Some(&alice), &format!("/tickets/{tid}/clone"), &json!({})).await;
+    let c = rest
+        .post(Some(&alice), &format!("/tickets/{tid}/clone"), &json!({}))
+        .await;
     assert_eq!(c.status, 201, "{}", c.body);
     assert_eq!(c.body["subject"], "Two problems");
     assert_eq!(c.body["number"], 1004);
@@ -607,7 +763,13 @@ async fn pushes_follow_the_department_and_sync_replays_them() {
     alice
         .expect_where("ticket:entry", |v| v["entry"]["body"] == SECRET)
         .await;
-    patch(rest, &alice_token, &format!("/tickets/{tid}"), &json!({"priority": "urgent"})).await;
+    patch(
+        rest,
+        &alice_token,
+        &format!("/tickets/{tid}"),
+        &json!({"priority": "urgent"}),
+    )
+    .await;
     alice
         .expect_where("ticket:updated", |v| v["ticket"]["priority"] == "urgent")
         .await;
@@ -634,12 +796,20 @@ async fn pushes_follow_the_department_and_sync_replays_them() {
     assert!(!cs.to_string().contains("ticket:"), "{cs}");
     // Moving it to Support: Carol hears of it, Sales hears it left.
     let support = server.team.support.id.clone();
-    patch(rest, &alice_token, &format!("/tickets/{tid}"), &json!({"department_id": support})).await;
+    patch(
+        rest,
+        &alice_token,
+        &format!("/tickets/{tid}"),
+        &json!({"department_id": support}),
+    )
+    .await;
     carol
         .expect_where("ticket:updated", |v| v["ticket"]["id"] == tid.as_str())
         .await;
     alice
-        .expect_where("ticket:updated", |v| v["ticket"]["department_id"] == support.as_str())
+        .expect_where("ticket:updated", |v| {
+            v["ticket"]["department_id"] == support.as_str()
+        })
         .await;
     // A mention notifies an agent who may see the ticket.
     let (_, carol2) = server.agent_as("carol@example.com").await;
@@ -647,7 +817,10 @@ async fn pushes_follow_the_department_and_sync_replays_them() {
     entry(rest, &sam_token, &tid, "note", "@Carol Agent please look").await;
     carol2
         .expect_where("notification", |v| {
-            v["notification"]["title"].as_str().unwrap_or("").contains("#1001")
+            v["notification"]["title"]
+                .as_str()
+                .unwrap_or("")
+                .contains("#1001")
         })
         .await;
     server.stop().await;
@@ -659,13 +832,25 @@ async fn a_replayed_client_msg_id_answers_the_same_entry_and_anothers_is_refused
     let rest = &server.rest;
     let alice = server.login("alice@example.com").await;
     let bob = server.login("bob@example.com").await;
-    let t = create(rest, &alice, json!({"subject": "Idem", "body": "b", "customer_email": "v@example.com",
-        "client_msg_id": "create-1"})).await;
+    let t = create(
+        rest,
+        &alice,
+        json!({"subject": "Idem", "body": "b", "customer_email": "v@example.com",
+        "client_msg_id": "create-1"}),
+    )
+    .await;
     let again = rest
-        .post(Some(&alice), "/tickets", &json!({"subject": "Idem", "body": "b",
-            "customer_email": "v@example.com", "client_msg_id": "create-1"}))
+        .post(
+            Some(&alice),
+            "/tickets",
+            &json!({"subject": "Idem", "body": "b",
+            "customer_email": "v@example.com", "client_msg_id": "create-1"}),
+        )
         .await;
-    assert_eq!(again.body["id"], t["id"], "a replayed creation makes no second ticket");
+    assert_eq!(
+        again.body["id"], t["id"],
+        "a replayed creation makes no second ticket"
+    );
     let tid = id(&t);
     let path = format!("/tickets/{tid}/entries");
     let body = json!({"kind": "reply", "body": "once", "client_msg_id": "m-1"});
@@ -674,8 +859,14 @@ async fn a_replayed_client_msg_id_answers_the_same_entry_and_anothers_is_refused
     let b = rest.post(Some(&alice), &path, &body).await;
     assert_eq!(b.status, 200, "{}", b.body);
     assert_eq!(a.body["id"], b.body["id"]);
-    rest.post(Some(&bob), &path, &body).await.assert_error(409, "conflict");
-    let n = entries(rest, &alice, &tid).await.iter().filter(|e| e["body"] == "once").count();
+    rest.post(Some(&bob), &path, &body)
+        .await
+        .assert_error(409, "conflict");
+    let n = entries(rest, &alice, &tid)
+        .await
+        .iter()
+        .filter(|e| e["body"] == "once")
+        .count();
     assert_eq!(n, 1);
     server.stop().await;
 }
@@ -699,7 +890,10 @@ async fn bad_input_on_every_field_is_refused_and_changes_nothing() {
         with("customer_email", json!("nobody")),
         with("priority", json!("asap")),
         with("tags", json!(["has space"])),
-        with("tags", json!((0..21).map(|i| format!("t{i}")).collect::<Vec<_>>())),
+        with(
+            "tags",
+            json!((0..21).map(|i| format!("t{i}")).collect::<Vec<_>>()),
+        ),
         with("due_at", json!("tomorrow")),
         with("due_at", json!("1990-01-01T00:00:00Z")),
         with("department_id", json!("no-such-department")),
@@ -715,9 +909,19 @@ async fn bad_input_on_every_field_is_refused_and_changes_nothing() {
         assert_eq!(a.status, 422, "{c} → {}", a.body);
         assert_eq!(a.error_code(), "invalid", "{c}");
     }
-    let big = rest.post(Some(&alice), "/tickets", &with("body", json!("x".repeat(4001)))).await;
+    let big = rest
+        .post(
+            Some(&alice),
+            "/tickets",
+            &with("body", json!("x".repeat(4001))),
+        )
+        .await;
     assert_eq!(big.error_code(), "too_large", "{}", big.body);
-    assert_eq!(rest.get(Some(&alice), "/tickets").await.body["total"], 0, "nothing was created");
+    assert_eq!(
+        rest.get(Some(&alice), "/tickets").await.body["total"],
+        0,
+        "nothing was created"
+    );
 
     let t = create(rest, &alice, ok.clone()).await;
     let tid = id(&t);
@@ -739,9 +943,18 @@ async fn bad_input_on_every_field_is_refused_and_changes_nothing() {
         assert_eq!(a.status, 422, "{c} → {}", a.body);
     }
     for (path, body) in [
-        ("entries", json!({"kind": "event", "body": "x", "client_msg_id": "e1"})),
-        ("entries", json!({"kind": "shout", "body": "x", "client_msg_id": "e2"})),
-        ("entries", json!({"kind": "reply", "body": "", "client_msg_id": "e3"})),
+        (
+            "entries",
+            json!({"kind": "event", "body": "x", "client_msg_id": "e1"}),
+        ),
+        (
+            "entries",
+            json!({"kind": "shout", "body": "x", "client_msg_id": "e2"}),
+        ),
+        (
+            "entries",
+            json!({"kind": "reply", "body": "", "client_msg_id": "e3"}),
+        ),
         ("entries", json!({"kind": "reply", "body": "x"})),
         ("close", json!({"resolution": ""})),
         ("close", json!({})),
@@ -750,7 +963,9 @@ async fn bad_input_on_every_field_is_refused_and_changes_nothing() {
         ("escalate", json!({"to_department_id": "nowhere"})),
         ("escalate", json!({"to_agent_id": "nobody"})),
     ] {
-        let a = rest.post(Some(&alice), &format!("/tickets/{tid}/{path}"), &body).await;
+        let a = rest
+            .post(Some(&alice), &format!("/tickets/{tid}/{path}"), &body)
+            .await;
         assert_eq!(a.status, 422, "{path} {body} → {}", a.body);
     }
     for q in [
@@ -768,10 +983,17 @@ async fn bad_input_on_every_field_is_refused_and_changes_nothing() {
             .await
             .assert_error(422, "invalid");
     }
-    let after = rest.get(Some(&alice), &format!("/tickets/{tid}")).await.body;
+    let after = rest
+        .get(Some(&alice), &format!("/tickets/{tid}"))
+        .await
+        .body;
     assert_eq!(after["priority"], t["priority"]);
     assert_eq!(after["status"], "open");
-    assert_eq!(entries(rest, &alice, &tid).await.len(), before, "no entry was added");
+    assert_eq!(
+        entries(rest, &alice, &tid).await.len(),
+        before,
+        "no entry was added"
+    );
     server.stop().await;
 }
 
@@ -785,11 +1007,27 @@ async fn lists_filter_search_sort_and_page() {
                "customer_email": email, "tags": [priority]})
     };
     let a = create(rest, &alice, mk("Alpha login", "low", "ann@example.com")).await;
-    let b = create(rest, &alice, mk("Beta invoice", "urgent", "ben@example.com")).await;
+    let b = create(
+        rest,
+        &alice,
+        mk("Beta invoice", "urgent", "ben@example.com"),
+    )
+    .await;
     let c = create(rest, &alice, mk("Gamma login", "high", "cat@example.com")).await;
-    patch(rest, &alice, &format!("/tickets/{}", id(&b)), &json!({"status": "pending"})).await;
+    patch(
+        rest,
+        &alice,
+        &format!("/tickets/{}", id(&b)),
+        &json!({"status": "pending"}),
+    )
+    .await;
     let ids = |v: &Answer| -> Vec<i64> {
-        v.body["items"].as_array().unwrap().iter().map(|t| t["number"].as_i64().unwrap()).collect()
+        v.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["number"].as_i64().unwrap())
+            .collect()
     };
     let get = |q: &'static str| {
         let alice = alice.clone();
@@ -799,8 +1037,14 @@ async fn lists_filter_search_sort_and_page() {
     assert_eq!(ids(&get("sort=newest").await), [1003, 1002, 1001]);
     assert_eq!(ids(&get("sort=priority").await), [1002, 1003, 1001]);
     assert_eq!(ids(&get("status=open&sort=oldest").await), [1001, 1003]);
-    assert_eq!(ids(&get("status=open,pending&sort=oldest").await), [1001, 1002, 1003]);
-    assert_eq!(ids(&get("priority_min=high&sort=oldest").await), [1002, 1003]);
+    assert_eq!(
+        ids(&get("status=open,pending&sort=oldest").await),
+        [1001, 1002, 1003]
+    );
+    assert_eq!(
+        ids(&get("priority_min=high&sort=oldest").await),
+        [1002, 1003]
+    );
     assert_eq!(ids(&get("priority=low").await), [1001]);
     assert_eq!(ids(&get("tag=urgent").await), [1002]);
     assert_eq!(ids(&get("q=login&sort=oldest").await), [1001, 1003]);
@@ -811,11 +1055,106 @@ async fn lists_filter_search_sort_and_page() {
     assert_eq!(ids(&p), [1003]);
     assert_eq!(p.body["total"], 3);
     // Spam leaves the default list.
-    rest.post(Some(&alice), &format!("/tickets/{}/spam", id(&a)), &json!({"spam": true, "block_customer": true}))
-        .await;
+    rest.post(
+        Some(&alice),
+        &format!("/tickets/{}/spam", id(&a)),
+        &json!({"spam": true, "block_customer": true}),
+    )
+    .await;
     assert_eq!(ids(&get("sort=oldest").await), [1002, 1003]);
     assert_eq!(ids(&get("spam=true").await), [1001]);
     assert_eq!(get("spam=any").await.body["total"], 3);
     let _ = c;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_becomes_a_ticket_with_its_transcript() {
+    let server = TestServer::start().await;
+    let rest = &server.rest;
+    let visitor = server
+        .visitor_with_chat("My parcel is lost\norder 7", None)
+        .await;
+    let chat_id = visitor.chat_id().to_owned();
+    let (alice_token, alice) = server.agent_as("alice@example.com").await;
+    alice.ok("chat:claim", json!({"chat_id": chat_id})).await;
+    common::agent_say(&alice, &chat_id, "Checking with the courier", "text").await;
+    common::agent_say(&alice, &chat_id, SECRET, "note").await;
+    let carol = server.login("carol@example.com").await;
+    rest.post(
+        Some(&carol),
+        &format!("/chats/{chat_id}/ticket"),
+        &json!({}),
+    )
+    .await
+    .assert_error(403, "forbidden");
+    rest.post(
+        Some(&alice_token),
+        &format!("/chats/{chat_id}/ticket"),
+        &json!({"priority": "asap"}),
+    )
+    .await
+    .assert_error(422, "invalid");
+    let t = rest
+        .post(
+            Some(&alice_token),
+            &format!("/chats/{chat_id}/ticket"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    assert_eq!(t.body["source"], "chat");
+    assert_eq!(t.body["chat_id"], chat_id.as_str());
+    assert_eq!(t.body["subject"], "My parcel is lost");
+    assert_eq!(t.body["assignee_id"], server.team.alice.id.as_str());
+    let tid = id(&t.body);
+    let all = entries(rest, &alice_token, &tid).await;
+    assert_eq!(all[0]["author"]["kind"], "customer");
+    assert_eq!(all[0]["body"], "My parcel is lost\norder 7");
+    assert!(bodies(&all).contains(&"Checking with the courier".to_owned()));
+    assert!(
+        all.iter()
+            .any(|e| e["kind"] == "note" && e["body"] == SECRET)
+    );
+    assert!(
+        all.last().unwrap()["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Created from a chat")
+    );
+    let chat = rest.chat(&alice_token, &chat_id).await;
+    assert_eq!(
+        chat["ticket_id"],
+        tid.as_str(),
+        "the chat points at its ticket"
+    );
+    rest.post(
+        Some(&alice_token),
+        &format!("/chats/{chat_id}/ticket"),
+        &json!({}),
+    )
+    .await
+    .assert_error(409, "conflict");
+    // The visitor sees the replies, not the note.
+    let seen = rest
+        .visitor_get(&visitor.token, &format!("/visitor/tickets/{tid}/entries"))
+        .await;
+    assert!(!seen.body.to_string().contains(SECRET));
+    assert_eq!(
+        seen.body["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        seen.body
+    );
+    // A chat from a ticket needs the customer online; this server says so.
+    let c = rest
+        .post(
+            Some(&alice_token),
+            &format!("/tickets/{tid}/chat"),
+            &json!({}),
+        )
+        .await;
+    c.assert_error(409, "conflict");
+    assert!(c.body.to_string().contains("not online"), "{}", c.body);
     server.stop().await;
 }

@@ -29,13 +29,16 @@ CREATE TABLE tickets (
     public_seq INTEGER NOT NULL DEFAULT 0,
     entry_count INTEGER NOT NULL DEFAULT 0
 );
--- The default list (not spam, not merged) by department or assignee, newest update first.
-CREATE INDEX tickets_dept_updated ON tickets(department_id, updated_at);
-CREATE INDEX tickets_assignee_updated ON tickets(assignee_id, updated_at);
-CREATE INDEX tickets_status_updated ON tickets(status, updated_at);
+-- Lists read the live tickets (not merged) from covering indexes, so a count or a
+-- page over 100,000 tickets never visits the table rows: by department and status,
+-- by assignee, by priority and by last update; the page's rows are fetched last.
+CREATE INDEX tickets_list ON tickets(spam, department_id, status, priority_rank, assignee_id, updated_at, created_at, due_at, id) WHERE merged_into IS NULL;
+CREATE INDEX tickets_assignee_list ON tickets(assignee_id, spam, status, priority_rank, department_id, updated_at, created_at, due_at, id) WHERE merged_into IS NULL;
+CREATE INDEX tickets_priority ON tickets(priority_rank, updated_at, spam, department_id, status, assignee_id, id) WHERE merged_into IS NULL;
+-- Tag filters meet the live tickets by id without visiting their rows.
+CREATE INDEX tickets_live_by_id ON tickets(id, spam, department_id, status, priority_rank, assignee_id, updated_at, created_at, due_at) WHERE merged_into IS NULL;
 CREATE INDEX tickets_updated ON tickets(updated_at);
 CREATE INDEX tickets_created ON tickets(created_at);
-CREATE INDEX tickets_priority ON tickets(priority_rank, updated_at);
 CREATE INDEX tickets_due ON tickets(due_at);
 CREATE INDEX tickets_customer ON tickets(customer_id, created_at);
 CREATE INDEX tickets_chat ON tickets(chat_id);

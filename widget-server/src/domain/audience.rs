@@ -62,6 +62,7 @@ pub fn customer_view(chat: &Chat) -> Chat {
     c.customer.custom_fields.clear();
     // The closing note is written for the team.
     c.resolution = None;
+    c.ticket_id = None;
     if c.last_message
         .as_ref()
         .is_some_and(|m| m.kind == MessageKind::Note)

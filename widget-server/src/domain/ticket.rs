@@ -694,6 +694,48 @@ pub fn converted_line(actor: &Actor) -> String {
 }
 
 // ---------------------------------------------------------------------------
+// A chat becomes a ticket
+
+/// The timeline kind of a chat message: what the customer saw stays a reply, notes
+/// stay notes, system lines become event lines.
+pub fn entry_kind_of(kind: shared::model::MessageKind) -> EntryKind {
+    match kind {
+        shared::model::MessageKind::Text => EntryKind::Reply,
+        shared::model::MessageKind::Note => EntryKind::Note,
+        shared::model::MessageKind::Event => EntryKind::Event,
+    }
+}
+
+/// The subject of a converted chat: the one given, else the customer's first line
+/// (cut to fit), else "Chat with <name>".
+pub fn chat_subject(given: Option<&str>, first_line: Option<&str>, customer_name: &str) -> String {
+    if let Some(s) = given {
+        return s.to_owned();
+    }
+    let line = first_line
+        .and_then(|b| b.lines().map(str::trim).find(|l| !l.is_empty()))
+        .map(|l| l.chars().take(MAX_SUBJECT_CHARS).collect::<String>());
+    match line {
+        Some(l) if validate_subject(&l).is_ok() => l,
+        _ => format!("Chat with {customer_name}")
+            .chars()
+            .take(MAX_SUBJECT_CHARS)
+            .collect(),
+    }
+}
+
+/// A chat becomes one ticket only.
+pub fn check_convert(existing: Option<i64>) -> Result<(), ApiError> {
+    match existing {
+        Some(n) => Err(ApiError::conflict(format!(
+            "this chat already became ticket {}",
+            label(n)
+        ))),
+        None => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------
 // What a customer sees
 
 /// The customer's form of a ticket: no tags, links, resolution note, spam flag or
@@ -1095,6 +1137,33 @@ mod tests {
         assert!(check_link(&a, &t, &t, LinkKind::Related, 0).is_err());
         assert!(check_link(&a, &t, &o, LinkKind::SplitFrom, 0).is_err());
         assert!(check_link(&a, &t, &o, LinkKind::Related, MAX_LINKS).is_err());
+    }
+
+    #[test]
+    fn a_chat_becomes_one_ticket_with_a_subject() {
+        use shared::model::MessageKind;
+        assert_eq!(entry_kind_of(MessageKind::Text), EntryKind::Reply);
+        assert_eq!(entry_kind_of(MessageKind::Note), EntryKind::Note);
+        assert_eq!(entry_kind_of(MessageKind::Event), EntryKind::Event);
+        assert_eq!(chat_subject(Some("Given"), Some("x"), "Vera"), "Given");
+        assert_eq!(
+            chat_subject(None, Some("\n  My parcel\nis lost"), "Vera"),
+            "My parcel"
+        );
+        assert_eq!(chat_subject(None, None, "Vera"), "Chat with Vera");
+        assert_eq!(
+            chat_subject(None, Some(&"y".repeat(300)), "V")
+                .chars()
+                .count(),
+            200
+        );
+        assert!(check_convert(None).is_ok());
+        assert!(
+            check_convert(Some(1042))
+                .unwrap_err()
+                .message
+                .contains("#1042")
+        );
     }
 
     #[test]

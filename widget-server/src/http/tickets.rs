@@ -46,6 +46,71 @@ pub fn router() -> Router<AppState> {
         .route("/tickets/{id}/close", post(close))
         .route("/tickets/{id}/reopen", post(reopen))
         .route("/tickets/{id}/export", get(export))
+        .route("/chats/{id}/ticket", post(from_chat))
+        .route("/tickets/{id}/chat", post(start_chat))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FromChatRequest {
+    subject: Option<String>,
+    priority: Option<String>,
+}
+
+/// `POST /chats/{id}/ticket`: the chat's transcript becomes a ticket.
+async fn from_chat(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<(StatusCode, Json<Ticket>)> {
+    super::chats::visible_chat(&state, &auth, &id).await?;
+    // The body is optional: nothing (or `{}`) takes every default.
+    let r: FromChatRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        FromChatRequest {
+            subject: None,
+            priority: None,
+        }
+    } else {
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(v) if v.is_object() => serde_json::from_value(v)
+                .map_err(|e| ApiError::invalid(format!("wrong JSON shape: {e}")))?,
+            Ok(_) => return Err(ApiError::invalid("the body must be a JSON object").into()),
+            Err(e) => return Err(ApiError::invalid(format!("malformed JSON: {e}")).into()),
+        }
+    };
+    let subject = r
+        .subject
+        .as_deref()
+        .map(rules::validate_subject)
+        .transpose()?;
+    let priority = r
+        .priority
+        .as_deref()
+        .map(rules::parse_priority)
+        .transpose()?;
+    let t = state
+        .store
+        .chat_to_ticket(&auth.actor, &id, subject.as_deref(), priority)
+        .await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+/// `POST /tickets/{id}/chat`: a chat with the ticket's customer. Starting a chat
+/// needs the customer's widget to be open; this server does not reach out to a
+/// visitor, so it answers 409 and says so.
+async fn start_chat(
+    State(state): State<AppState>,
+    auth: AuthAgent,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let t = visible_ticket(&state, &auth, &id).await?;
+    Err(ApiError::conflict(format!(
+        "{} is not online: a chat starts when the customer opens the widget; reply on ticket {} instead",
+        t.customer.name,
+        t.label()
+    ))
+    .into())
 }
 
 #[derive(Deserialize)]
@@ -103,10 +168,9 @@ async fn list(
         Some("true") => SpamFilter::Only,
         Some("any") => SpamFilter::Any,
         Some(other) => {
-            return Err(ApiError::invalid(format!(
-                "spam {other:?}: expected false, true or any"
-            ))
-            .into());
+            return Err(
+                ApiError::invalid(format!("spam {other:?}: expected false, true or any")).into(),
+            );
         }
     };
     let sort = match nonempty(q.sort).as_deref() {
@@ -137,7 +201,10 @@ async fn list(
     let tag = nonempty(q.tag).map(|t| validate_tag(&t)).transpose()?;
     let department_id = nonempty(q.department_id);
     let customer_id = nonempty(q.customer_id);
-    for (f, v) in [("department_id", &department_id), ("customer_id", &customer_id)] {
+    for (f, v) in [
+        ("department_id", &department_id),
+        ("customer_id", &customer_id),
+    ] {
         if let Some(v) = v {
             validate_id(f, v)?;
         }
@@ -211,16 +278,15 @@ async fn create(
                 .transpose()?,
         },
         (Some(_), Some(_)) => {
-            return Err(
-                ApiError::invalid("name the customer by customer_id or customer_email, not both")
-                    .into(),
-            );
-        }
-        (None, None) => {
             return Err(ApiError::invalid(
-                "customer_email is missing: say who the ticket is for",
+                "name the customer by customer_id or customer_email, not both",
             )
             .into());
+        }
+        (None, None) => {
+            return Err(
+                ApiError::invalid("customer_email is missing: say who the ticket is for").into(),
+            );
         }
     };
     let on_behalf = r
@@ -278,10 +344,9 @@ async fn update(
 ) -> ApiResult<Json<Ticket>> {
     visible_ticket(&state, &auth, &id).await?;
     if r.tags.is_some() && (r.add_tags.is_some() || r.remove_tags.is_some()) {
-        return Err(ApiError::invalid(
-            "send tags (replace) or add_tags/remove_tags, not both",
-        )
-        .into());
+        return Err(
+            ApiError::invalid("send tags (replace) or add_tags/remove_tags, not both").into(),
+        );
     }
     if let Some(Some(a)) = &r.assignee_id {
         validate_id("assignee_id", a)?;
@@ -290,9 +355,17 @@ async fn update(
         validate_id("department_id", d)?;
     }
     let changes = TicketChanges {
-        subject: r.subject.as_deref().map(rules::validate_subject).transpose()?,
+        subject: r
+            .subject
+            .as_deref()
+            .map(rules::validate_subject)
+            .transpose()?,
         status: r.status.as_deref().map(rules::parse_status).transpose()?,
-        priority: r.priority.as_deref().map(rules::parse_priority).transpose()?,
+        priority: r
+            .priority
+            .as_deref()
+            .map(rules::parse_priority)
+            .transpose()?,
         assignee_id: r.assignee_id,
         department: None,
         tags: r.tags.map(|t| rules::validate_tags(&t)).transpose()?,
@@ -556,7 +629,10 @@ async fn export(
         let Some(last) = page.last() else { break };
         after = last.seq;
         let done = page.len() < MAX_MESSAGE_LIMIT as usize;
-        all.extend(page.into_iter().filter(|e| notes || e.kind == EntryKind::Reply || e.kind == EntryKind::Event));
+        all.extend(
+            page.into_iter()
+                .filter(|e| notes || e.kind == EntryKind::Reply || e.kind == EntryKind::Event),
+        );
         if done {
             break;
         }
@@ -584,15 +660,8 @@ async fn export(
                 };
                 out.push_str(&format!("[{when}] {who}: {}\n", e.body));
             }
-            Ok((
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                out,
-            )
-                .into_response())
+            Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], out).into_response())
         }
-        other => Err(ApiError::invalid(format!(
-            "format {other:?}: expected text or json"
-        ))
-        .into()),
+        other => Err(ApiError::invalid(format!("format {other:?}: expected text or json")).into()),
     }
 }

@@ -128,7 +128,14 @@ async fn leave_message(
     let client_msg_id = shared::limits::validate_client_id("client_msg_id", &r.client_msg_id)?;
     let t = state
         .store
-        .customer_create_ticket(&cid, &subject, &body, &email, name.as_deref(), &client_msg_id)
+        .customer_create_ticket(
+            &cid,
+            &subject,
+            &body,
+            &email,
+            name.as_deref(),
+            &client_msg_id,
+        )
         .await?;
     Ok((axum::http::StatusCode::CREATED, Json(t)))
 }

@@ -347,7 +347,10 @@ pub struct TicketFilter {
 pub enum TicketCustomer {
     Id(String),
     /// Found by email, or created.
-    Email { email: String, name: Option<String> },
+    Email {
+        email: String,
+        name: Option<String>,
+    },
 }
 
 /// A validated new ticket.
@@ -451,6 +454,15 @@ pub trait TicketStore: Send + Sync {
     ) -> StoreResult<Ticket>;
     /// A new ticket with the same fields and the first entry's text.
     async fn clone_ticket(&self, actor: &Actor, ticket_id: &str) -> StoreResult<Ticket>;
+    /// Converts a chat into a ticket (source `chat`): its messages become the first
+    /// entries (replies, notes and lines as they were), and each points at the other.
+    async fn chat_to_ticket(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        subject: Option<&str>,
+        priority: Option<TicketPriority>,
+    ) -> StoreResult<Ticket>;
     /// The customer's own tickets, in their view, newest first.
     async fn customer_tickets(&self, customer_id: &str) -> StoreResult<Vec<Ticket>>;
     /// Every ticket of a customer (agents' view, for the profile), newest first.

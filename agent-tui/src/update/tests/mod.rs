@@ -86,6 +86,7 @@ pub fn chat(id: &str, name: &str, status: ChatStatus, assignee: Option<&str>) ->
         agent_read_seq: 0,
         closed_at: None,
         resolution: None,
+        ticket_id: None,
     }
 }
 

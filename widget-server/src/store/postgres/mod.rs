@@ -112,8 +112,10 @@ pub fn migrator() -> Migrator {
             2,
             Cow::Borrowed("tickets"),
             MigrationType::Simple,
-            AssertSqlSafe(include_str!("../../../migrations/postgres/0002_tickets.sql"))
-                .into_sql_str(),
+            AssertSqlSafe(include_str!(
+                "../../../migrations/postgres/0002_tickets.sql"
+            ))
+            .into_sql_str(),
             false,
         ),
     ])

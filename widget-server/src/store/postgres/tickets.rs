@@ -8,7 +8,10 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use shared::ApiError;
 use shared::events::ServerEvent;
-use shared::model::{Agent, Attachment, Author, AuthorKind, ChatStatus, Customer, Notification, Page, Seq};
+use shared::model::{
+    Agent, Attachment, Author, AuthorKind, ChatStatus, Customer, Message, MessageKind,
+    Notification, Page, Seq,
+};
 use shared::ticket::{
     EntryKind, LinkKind, Ticket, TicketEntry, TicketEntryEvent, TicketEvent, TicketLink,
     TicketPriority, TicketSource, TicketStatus,
@@ -16,7 +19,7 @@ use shared::ticket::{
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::rows::{AGENT_SELECT, agent_row, customer_at, decode_err};
+use super::rows::{AGENT_SELECT, MESSAGE_COLS, agent_row, customer_at, decode_err, message_row};
 use super::tx::agent_author;
 use super::{PgResult, PgStore, Tx};
 use crate::domain::ChatScope;
@@ -52,8 +55,7 @@ fn ticket_row(row: &PgRow) -> Result<(Ticket, i64), sqlx::Error> {
         id: row.try_get(0)?,
         number: row.try_get(1)?,
         subject: row.try_get(2)?,
-        status: TicketStatus::from_str(row.try_get(3)?)
-            .map_err(|_| decode_err("ticket status"))?,
+        status: TicketStatus::from_str(row.try_get(3)?).map_err(|_| decode_err("ticket status"))?,
         priority: TicketPriority::from_str(row.try_get(4)?).map_err(|_| decode_err("priority"))?,
         department_id: row.try_get(5)?,
         assignee_id: row.try_get(6)?,
@@ -288,8 +290,7 @@ impl Tx {
             created_at: ts(now),
         };
         let payload = serde_json::to_string(&entry)?;
-        let mut audience =
-            Audience::of_chat(&core.department_id, None, core.assignee_id.clone());
+        let mut audience = Audience::of_chat(&core.department_id, None, core.assignee_id.clone());
         let cview = if core.spam {
             None
         } else {
@@ -658,13 +659,15 @@ async fn resolve_customer(t: &mut Tx, who: &TicketCustomer) -> PgResult<Customer
             let display = name
                 .clone()
                 .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
-            sqlx::query("INSERT INTO customers (id, name, email, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(&id)
-                .bind(&display)
-                .bind(email)
-                .bind(now_ms())
-                .execute(t.conn())
-                .await?;
+            sqlx::query(
+                "INSERT INTO customers (id, name, email, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(&id)
+            .bind(&display)
+            .bind(email)
+            .bind(now_ms())
+            .execute(t.conn())
+            .await?;
             t.load_customer(&id)
                 .await?
                 .ok_or_else(|| inconsistent("customer vanished"))
@@ -699,9 +702,9 @@ async fn op_create_ticket(t: &mut Tx, actor: Actor, new: NewTicket) -> PgResult<
         }
         None => match actor.department_ids.first() {
             Some(d) => d.clone(),
-            None => first_department(t).await?.ok_or_else(|| {
-                ApiError::invalid("there is no department yet; create one first")
-            })?,
+            None => first_department(t)
+                .await?
+                .ok_or_else(|| ApiError::invalid("there is no department yet; create one first"))?,
         },
     };
     if !crate::domain::actor::may_take_chat_of(actor.role, &actor.department_ids, &department_id)
@@ -945,12 +948,13 @@ async fn op_ticket_action(
             }
         }
         TicketAction::Unlink { other_id } => {
-            let removed = sqlx::query("DELETE FROM ticket_links WHERE ticket_id = $1 AND other_id = $2")
-                .bind(&id)
-                .bind(&other_id)
-                .execute(t.conn())
-                .await?
-                .rows_affected();
+            let removed =
+                sqlx::query("DELETE FROM ticket_links WHERE ticket_id = $1 AND other_id = $2")
+                    .bind(&id)
+                    .bind(&other_id)
+                    .execute(t.conn())
+                    .await?
+                    .rows_affected();
             if removed == 0 {
                 return Err(ApiError::not_found(format!(
                     "ticket {} is not linked to {other_id:?}",
@@ -1074,10 +1078,16 @@ async fn op_split(
     t.renumber(&id).await?;
     t.link(&new.id, &id, LinkKind::SplitFrom).await?;
     t.link(&id, &new.id, LinkKind::Related).await?;
-    t.event_line(&new, &rules::split_line_new(core.number, chosen.len(), &actor))
-        .await?;
-    t.event_line(&core, &rules::split_line_source(new.number, chosen.len(), &actor))
-        .await?;
+    t.event_line(
+        &new,
+        &rules::split_line_new(core.number, chosen.len(), &actor),
+    )
+    .await?;
+    t.event_line(
+        &core,
+        &rules::split_line_source(new.number, chosen.len(), &actor),
+    )
+    .await?;
     t.ticket_event(false, &id, None).await?;
     t.ticket_event(false, &new.id, None).await
 }
@@ -1151,7 +1161,14 @@ async fn op_customer_entry(
     }
     let reopen = rules::customer_entry(&core, blocked)?;
     let (entry, public) = t
-        .insert_entry(&core, &client_msg_id, author, EntryKind::Reply, &body, Vec::new())
+        .insert_entry(
+            &core,
+            &client_msg_id,
+            author,
+            EntryKind::Reply,
+            &body,
+            Vec::new(),
+        )
         .await?;
     if let Some(status) = reopen {
         let mut next = core.clone();
@@ -1164,10 +1181,7 @@ async fn op_customer_entry(
             .await?;
         t.event_line(
             &next,
-            &format!(
-                "Status: {} → {status} (the customer answered)",
-                core.status
-            ),
+            &format!("Status: {} → {status} (the customer answered)", core.status),
         )
         .await?;
     }
@@ -1235,11 +1249,101 @@ async fn op_customer_create(
         id: customer_id.clone(),
         name: cname,
     };
-    t.insert_entry(&core, &client_msg_id, author, EntryKind::Reply, &body, Vec::new())
-        .await?;
+    t.insert_entry(
+        &core,
+        &client_msg_id,
+        author,
+        EntryKind::Reply,
+        &body,
+        Vec::new(),
+    )
+    .await?;
     t.ticket_event(false, &core.id, None).await?;
     let (tk, public) = t.load_ticket(&core.id).await?;
     Ok(rules::customer_ticket(&tk, public))
+}
+
+async fn op_chat_to_ticket(
+    t: &mut Tx,
+    actor: Actor,
+    chat_id: String,
+    subject: Option<String>,
+    priority: Option<TicketPriority>,
+) -> PgResult<Ticket> {
+    let core = t.lock_chat(&chat_id).await?;
+    crate::domain::chat::check_access(&actor, &core, &chat_id)?;
+    let existing: Option<i64> = sqlx::query_scalar(
+        "SELECT number FROM tickets WHERE chat_id = $1 ORDER BY created_at LIMIT 1",
+    )
+    .bind(&chat_id)
+    .fetch_optional(t.conn())
+    .await?;
+    rules::check_convert(existing)?;
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = $1 ORDER BY seq"
+    )))
+    .bind(&chat_id)
+    .fetch_all(t.conn())
+    .await?;
+    let messages: Vec<Message> = rows.iter().map(message_row).collect::<Result<_, _>>()?;
+    let (customer_name, _) = t.customer_brief(&core.customer_id).await?;
+    let first = messages
+        .iter()
+        .find(|m| m.author.kind == AuthorKind::Customer && m.kind == MessageKind::Text)
+        .map(|m| m.body.as_str());
+    let subject = rules::chat_subject(subject.as_deref(), first, &customer_name);
+    let new = t
+        .insert_ticket(
+            &subject,
+            &core.customer_id,
+            &core.department_id,
+            priority.unwrap_or(TicketPriority::Medium),
+            core.assignee_id.as_deref(),
+            &core.tags,
+            None,
+            TicketSource::Chat,
+            Some(&chat_id),
+        )
+        .await?;
+    let (mut seq, mut public) = (0i64, 0i64);
+    for m in &messages {
+        let kind = rules::entry_kind_of(m.kind);
+        seq += 1;
+        let p = rules::visible_to_customer(kind).then(|| {
+            public += 1;
+            public
+        });
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO ticket_entries ({ENTRY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        )))
+        .bind(new_id())
+        .bind(&new.id)
+        .bind(seq)
+        .bind(p)
+        .bind(format!("chat-{}", m.seq))
+        .bind(m.author.kind.as_str())
+        .bind(&m.author.id)
+        .bind(&m.author.name)
+        .bind(kind.as_str())
+        .bind(&m.body)
+        .bind(serde_json::to_string(&m.attachments)?)
+        .bind((m.created_at.unix_timestamp_nanos() / 1_000_000) as i64)
+        .execute(t.conn())
+        .await?;
+    }
+    sqlx::query(
+        "UPDATE tickets SET last_seq = $1, public_seq = $2, entry_count = $1 WHERE id = $3",
+    )
+    .bind(seq)
+    .bind(public)
+    .bind(&new.id)
+    .execute(t.conn())
+    .await?;
+    t.ticket_event(true, &new.id, None).await?;
+    t.event_line(&new, &rules::converted_line(&actor)).await?;
+    let chat = t.reload_chat(&chat_id).await?;
+    t.chat_event(false, &chat, None, false).await?;
+    t.ticket_event(false, &new.id, None).await
 }
 
 /// A bound value of a list query.
@@ -1250,6 +1354,22 @@ enum Arg {
 
 #[async_trait]
 impl TicketStore for PgStore {
+    async fn chat_to_ticket(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        subject: Option<&str>,
+        priority: Option<TicketPriority>,
+    ) -> StoreResult<Ticket> {
+        let (a, c, s) = (
+            actor.clone(),
+            chat_id.to_owned(),
+            subject.map(str::to_owned),
+        );
+        self.run(move |t| Box::pin(op_chat_to_ticket(t, a, c, s, priority)))
+            .await
+    }
+
     async fn tickets(&self, viewer: &Actor, f: &TicketFilter) -> StoreResult<Page<Ticket>> {
         let mut w = String::from(" WHERE TRUE");
         let mut args: Vec<Arg> = Vec::new();
@@ -1316,11 +1436,16 @@ impl TicketStore for PgStore {
         if !f.include_merged {
             w.push_str(" AND t.merged_into IS NULL");
         }
-        if let Some(q) = &f.q {
-            let num = next(
-                &mut args,
-                Arg::Int(rules::number_in_query(q).unwrap_or(-1)),
-            );
+        let by_number =
+            f.q.as_deref()
+                .filter(|q| q.trim_start().starts_with('#'))
+                .and_then(rules::number_in_query);
+        if let Some(num) = by_number {
+            // `#1042` names a ticket by its number only.
+            let m = next(&mut args, Arg::Int(num));
+            w.push_str(&format!(" AND t.number = {m}"));
+        } else if let Some(q) = &f.q {
+            let num = next(&mut args, Arg::Int(rules::number_in_query(q).unwrap_or(-1)));
             let p = next(&mut args, Arg::Text(like_pattern(q)));
             w.push_str(&format!(
                 " AND (t.number = {num} OR t.subject LIKE {p} ESCAPE '\\' OR cu.name LIKE {p} ESCAPE '\\' \
@@ -1385,7 +1510,9 @@ impl TicketStore for PgStore {
                     .bind(&id)
                     .fetch_optional(&mut *c)
                     .await?;
-                row.as_ref().map(|r| ticket_row(r).map(|(t, _)| t)).transpose()
+                row.as_ref()
+                    .map(|r| ticket_row(r).map(|(t, _)| t))
+                    .transpose()
             })
         })
         .await

@@ -76,7 +76,8 @@ pub(super) const CHAT_SELECT: &str = "SELECT c.id, c.status, c.department_id, c.
     CASE WHEN c.status = 'waiting' THEN (SELECT COUNT(*) FROM chats w WHERE w.status = 'waiting' \
       AND w.department_id = c.department_id AND w.waiting_since < c.waiting_since) + 1 END, \
     cu.id, cu.name, cu.email, cu.phone, cu.location, cu.tags, cu.custom_fields, cu.blocked, cu.created_at, \
-    m.id, m.seq, m.client_msg_id, m.author_kind, m.author_id, m.author_name, m.kind, m.body, m.attachments, m.created_at \
+    m.id, m.seq, m.client_msg_id, m.author_kind, m.author_id, m.author_name, m.kind, m.body, m.attachments, m.created_at, \
+    (SELECT tk.id FROM tickets tk WHERE tk.chat_id = c.id ORDER BY tk.created_at LIMIT 1) \
     FROM chats c JOIN customers cu ON cu.id = c.customer_id \
     LEFT JOIN agents a ON a.id = c.assignee_id \
     LEFT JOIN messages m ON m.id = c.last_message_id";
@@ -194,6 +195,7 @@ pub(super) fn chat_row<R: Cols>(row: &R) -> Result<Chat, R::Err> {
         queue_position: row.opt_int_at(16)?.and_then(|p| u32::try_from(p).ok()),
         customer: customer_at(row, 17)?,
         last_message,
+        ticket_id: row.opt_text_at(36)?,
         id,
     })
 }

@@ -18,7 +18,7 @@ pub(super) const TICKET_SELECT: &str = "SELECT t.id, t.number, t.subject, t.stat
     t.chat_id, t.merged_into, t.resolution, t.spam, t.last_seq, t.entry_count, t.public_seq, \
     (SELECT json_group_array(json_object('ticket_id', l.other_id, 'kind', l.kind)) FROM ticket_links l WHERE l.ticket_id = t.id), \
     cu.id, cu.name, cu.email, cu.phone, cu.location, cu.tags, cu.custom_fields, cu.blocked, cu.created_at \
-    FROM tickets t JOIN customers cu ON cu.id = t.customer_id";
+    FROM tickets t CROSS JOIN customers cu ON cu.id = t.customer_id";
 
 pub(super) const ENTRY_COLS: &str = "id, ticket_id, seq, public_seq, client_msg_id, author_kind, \
     author_id, author_name, kind, body, attachments, created_at";
@@ -34,8 +34,8 @@ const CORE_SQL: &str = "SELECT id, number, subject, customer_id, department_id, 
 /// A ticket row and its public entry count (what the customer sees).
 pub(super) fn ticket_row<R: Cols>(row: &R) -> Result<(Ticket, i64), R::Err> {
     let parse = |what: &str| bad::<R>(what);
-    let links: Vec<TicketLink> = serde_json::from_str(row.str_at(19)?)
-        .map_err(|_| parse("ticket links"))?;
+    let links: Vec<TicketLink> =
+        serde_json::from_str(row.str_at(19)?).map_err(|_| parse("ticket links"))?;
     let t = Ticket {
         id: row.text_at(0)?,
         number: row.int_at(1)?,
@@ -357,7 +357,8 @@ impl Tx<'_> {
     }
 
     fn department_name(&self, id: &str) -> WResult<String> {
-        let name: Option<String> = self.opt_one("SELECT name FROM departments WHERE id = ?", [id])?;
+        let name: Option<String> =
+            self.opt_one("SELECT name FROM departments WHERE id = ?", [id])?;
         name.ok_or_else(|| ApiError::invalid(format!("no department {id:?}")).into())
     }
 
@@ -505,8 +506,10 @@ fn default_department(t: &Tx<'_>, actor: &Actor) -> WResult<String> {
     if let Some(d) = actor.department_ids.first() {
         return Ok(d.clone());
     }
-    let d: Option<String> =
-        t.opt_one("SELECT id FROM departments ORDER BY created_at, id LIMIT 1", [])?;
+    let d: Option<String> = t.opt_one(
+        "SELECT id FROM departments ORDER BY created_at, id LIMIT 1",
+        [],
+    )?;
     d.ok_or_else(|| ApiError::invalid("there is no department yet; create one first").into())
 }
 
@@ -589,7 +592,11 @@ fn op_create_ticket(t: &mut Tx<'_>, actor: Actor, new: NewTicket) -> WResult<Tic
             a,
             Notification {
                 kind: "ticket_assigned".into(),
-                title: format!("{} gave you ticket {}", actor.name, rules::label(core.number)),
+                title: format!(
+                    "{} gave you ticket {}",
+                    actor.name,
+                    rules::label(core.number)
+                ),
                 body: core.subject.clone(),
                 chat_id: None,
             },
@@ -744,7 +751,10 @@ fn op_ticket_action(
                 k => k,
             };
             link(t, &other_id, &id, back)?;
-            t.event_line(&other, &line.replace(&rules::label(other.number), &rules::label(core.number)))?;
+            t.event_line(
+                &other,
+                &line.replace(&rules::label(other.number), &rules::label(core.number)),
+            )?;
             t.ticket_event(false, &other_id, None)?;
             UpdatePlan {
                 core: core.clone(),
@@ -964,8 +974,14 @@ fn op_split(
     renumber(t, &id)?;
     link(t, &new.id, &id, LinkKind::SplitFrom)?;
     link(t, &id, &new.id, LinkKind::Related)?;
-    t.event_line(&new, &rules::split_line_new(core.number, chosen.len(), &actor))?;
-    t.event_line(&core, &rules::split_line_source(new.number, chosen.len(), &actor))?;
+    t.event_line(
+        &new,
+        &rules::split_line_new(core.number, chosen.len(), &actor),
+    )?;
+    t.event_line(
+        &core,
+        &rules::split_line_source(new.number, chosen.len(), &actor),
+    )?;
     t.ticket_event(false, &id, None)?;
     t.ticket_event(false, &new.id, None)
 }
@@ -1028,14 +1044,23 @@ fn op_customer_entry(
     if let Some(e) = t.existing_entry(&id, &client_msg_id, &author)? {
         let (row, public) = t
             .conn
-            .prepare_cached(&format!("SELECT {ENTRY_COLS} FROM ticket_entries WHERE id = ?"))?
+            .prepare_cached(&format!(
+                "SELECT {ENTRY_COLS} FROM ticket_entries WHERE id = ?"
+            ))?
             .query_row([&e.id], |r| entry_row(r))?;
         let view = rules::customer_entry_view(&row, public)
             .ok_or_else(|| inconsistent("customer entry not visible"))?;
         return Ok((view, true));
     }
     let reopen = rules::customer_entry(&core, blocked)?;
-    let entry = t.insert_entry(&core, &client_msg_id, author, EntryKind::Reply, &body, Vec::new())?;
+    let entry = t.insert_entry(
+        &core,
+        &client_msg_id,
+        author,
+        EntryKind::Reply,
+        &body,
+        Vec::new(),
+    )?;
     if let Some(status) = reopen {
         let mut next = core.clone();
         next.status = status;
@@ -1044,7 +1069,10 @@ fn op_customer_entry(
             "UPDATE tickets SET status = ?, resolution = NULL WHERE id = ?",
             [status.as_str(), &id],
         )?;
-        t.event_line(&next, &format!("Status: {} → {status} (the customer answered)", core.status))?;
+        t.event_line(
+            &next,
+            &format!("Status: {} → {status} (the customer answered)", core.status),
+        )?;
     }
     t.ticket_event(false, &id, None)?;
     let public: Option<i64> = t.opt_one(
@@ -1083,9 +1111,16 @@ fn op_customer_create(
         params![email, name, customer_id],
     )?;
     t.forget_customer(&customer_id);
-    let dept: Option<String> =
-        t.opt_one("SELECT id FROM departments ORDER BY created_at, id LIMIT 1", [])?;
-    let dept = dept.ok_or_else(|| ApiError::new(shared::ErrorCode::Unavailable, "no department takes requests yet"))?;
+    let dept: Option<String> = t.opt_one(
+        "SELECT id FROM departments ORDER BY created_at, id LIMIT 1",
+        [],
+    )?;
+    let dept = dept.ok_or_else(|| {
+        ApiError::new(
+            shared::ErrorCode::Unavailable,
+            "no department takes requests yet",
+        )
+    })?;
     let core = t.insert_ticket(
         &subject,
         &customer_id,
@@ -1104,25 +1139,117 @@ fn op_customer_create(
         id: customer_id.clone(),
         name: cname,
     };
-    t.insert_entry(&core, &client_msg_id, author, EntryKind::Reply, &body, Vec::new())?;
+    t.insert_entry(
+        &core,
+        &client_msg_id,
+        author,
+        EntryKind::Reply,
+        &body,
+        Vec::new(),
+    )?;
     let tk = t.ticket_event(false, &core.id, None)?;
     let public: i64 = t.one("SELECT public_seq FROM tickets WHERE id = ?", [&core.id])?;
     Ok(rules::customer_ticket(&tk, public))
 }
 
+fn op_chat_to_ticket(
+    t: &mut Tx<'_>,
+    actor: Actor,
+    chat_id: String,
+    subject: Option<String>,
+    priority: Option<TicketPriority>,
+) -> WResult<Ticket> {
+    let core = t.core(&chat_id)?;
+    check_access(&actor, &core, &chat_id)?;
+    let existing: Option<i64> = t.opt_one(
+        "SELECT number FROM tickets WHERE chat_id = ? ORDER BY created_at LIMIT 1",
+        [&chat_id],
+    )?;
+    rules::check_convert(existing)?;
+    let messages: Vec<Message> = t
+        .conn
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLS} FROM messages WHERE chat_id = ? ORDER BY seq"
+        ))?
+        .query_map([&chat_id], |r| message_row(r))?
+        .collect::<Result<_, _>>()?;
+    let (customer_name, _) = t.customer_brief(&core.customer_id)?;
+    let first = messages
+        .iter()
+        .find(|m| m.author.kind == AuthorKind::Customer && m.kind == MessageKind::Text)
+        .map(|m| m.body.as_str());
+    let subject = rules::chat_subject(subject.as_deref(), first, &customer_name);
+    let new = t.insert_ticket(
+        &subject,
+        &core.customer_id,
+        &core.department_id,
+        priority.unwrap_or(TicketPriority::Medium),
+        core.assignee_id.as_deref(),
+        &core.tags,
+        None,
+        TicketSource::Chat,
+        Some(&chat_id),
+    )?;
+    // The transcript as it was, in order, without a push per line.
+    let (mut seq, mut public) = (0i64, 0i64);
+    for m in &messages {
+        let kind = rules::entry_kind_of(m.kind);
+        seq += 1;
+        let p = rules::visible_to_customer(kind).then(|| {
+            public += 1;
+            public
+        });
+        t.exec(
+            &format!("INSERT INTO ticket_entries ({ENTRY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            params![
+                new_id(),
+                new.id,
+                seq,
+                p,
+                format!("chat-{}", m.seq),
+                m.author.kind.as_str(),
+                m.author.id,
+                m.author.name,
+                kind.as_str(),
+                m.body,
+                serde_json::to_string(&m.attachments)?,
+                (m.created_at.unix_timestamp_nanos() / 1_000_000) as i64
+            ],
+        )?;
+    }
+    t.exec(
+        "UPDATE tickets SET last_seq = ?, public_seq = ?, entry_count = ? WHERE id = ?",
+        params![seq, public, seq, new.id],
+    )?;
+    t.ticket_event(true, &new.id, None)?;
+    t.event_line(&new, &rules::converted_line(&actor))?;
+    let chat = t.reload_chat(&chat_id)?;
+    t.chat_event(false, &chat, None, false)?;
+    t.ticket_event(false, &new.id, None)
+}
+
 #[async_trait]
 impl TicketStore for SqliteStore {
+    async fn chat_to_ticket(
+        &self,
+        actor: &Actor,
+        chat_id: &str,
+        subject: Option<&str>,
+        priority: Option<TicketPriority>,
+    ) -> StoreResult<Ticket> {
+        let (a, c, s) = (
+            actor.clone(),
+            chat_id.to_owned(),
+            subject.map(str::to_owned),
+        );
+        run_op!(self, op_chat_to_ticket(a, c, s, priority))
+    }
+
     async fn tickets(&self, viewer: &Actor, f: &TicketFilter) -> StoreResult<Page<Ticket>> {
-        let mut w = String::from(" WHERE 1=1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
         use rusqlite::types::Value as V;
-        if let ChatScope::Visible { agent_id, .. } = viewer.chat_scope() {
-            w.push_str(
-                " AND (t.assignee_id = ? OR t.department_id IN (SELECT department_id FROM agent_departments WHERE agent_id = ?))",
-            );
-            args.push(V::Text(agent_id.clone()));
-            args.push(V::Text(agent_id));
-        }
+        // The filters, without who may see what.
+        let mut w = String::new();
+        let mut args: Vec<V> = Vec::new();
         if !f.statuses.is_empty() {
             let marks = vec!["?"; f.statuses.len()].join(", ");
             w.push_str(&format!(" AND t.status IN ({marks})"));
@@ -1131,7 +1258,11 @@ impl TicketStore for SqliteStore {
         if !f.priorities.is_empty() {
             let marks = vec!["?"; f.priorities.len()].join(", ");
             w.push_str(&format!(" AND t.priority_rank IN ({marks})"));
-            args.extend(f.priorities.iter().map(|p| V::Integer(rules::priority_rank(*p))));
+            args.extend(
+                f.priorities
+                    .iter()
+                    .map(|p| V::Integer(rules::priority_rank(*p))),
+            );
         }
         if let Some(p) = f.priority_min {
             w.push_str(" AND t.priority_rank >= ?");
@@ -1165,7 +1296,17 @@ impl TicketStore for SqliteStore {
         if !f.include_merged {
             w.push_str(" AND t.merged_into IS NULL");
         }
-        if let Some(q) = &f.q {
+        let mut join = "";
+        let by_number =
+            f.q.as_deref()
+                .filter(|q| q.trim_start().starts_with('#'))
+                .and_then(rules::number_in_query);
+        if let Some(n) = by_number {
+            // `#1042` names a ticket by its number only.
+            w.push_str(" AND t.number = ?");
+            args.push(V::Integer(n));
+        } else if let Some(q) = &f.q {
+            join = " CROSS JOIN customers cu ON cu.id = t.customer_id";
             let p = like_pattern(q);
             w.push_str(
                 " AND (t.number = ? OR t.subject LIKE ? ESCAPE '\\' OR cu.name LIKE ? ESCAPE '\\' \
@@ -1177,6 +1318,51 @@ impl TicketStore for SqliteStore {
                 args.push(V::Text(p.clone()));
             }
         }
+        // Who may see what: an agent's departments (as loaded for this request) and
+        // what is assigned to them.
+        let visible = match viewer.chat_scope() {
+            ChatScope::All => None,
+            ChatScope::Visible {
+                agent_id,
+                department_ids,
+            } => Some((agent_id, department_ids)),
+        };
+        let dept_marks = |n: usize| vec!["?"; n.max(1)].join(", ");
+        let (count_sql, count_args, scope_sql, scope_args) = match &visible {
+            None => (
+                format!("SELECT COUNT(*) FROM tickets t{join} WHERE 1=1{w}"),
+                args.clone(),
+                String::new(),
+                Vec::new(),
+            ),
+            Some((agent, depts)) => {
+                let marks = dept_marks(depts.len());
+                let mut dept_vals: Vec<V> = depts.iter().map(|d| V::Text(d.clone())).collect();
+                if dept_vals.is_empty() {
+                    // No department: a value no department id has.
+                    dept_vals.push(V::Text(String::new()));
+                }
+                // Counted in two disjoint parts, each served by an index range: the
+                // departments' tickets, and the agent's own outside them.
+                let count = format!(
+                    "SELECT (SELECT COUNT(*) FROM tickets t{join} WHERE t.department_id IN ({marks}){w}) + \
+                     (SELECT COUNT(*) FROM tickets t{join} WHERE t.assignee_id = ? AND t.department_id NOT IN ({marks}){w})"
+                );
+                let mut cargs = dept_vals.clone();
+                cargs.extend(args.iter().cloned());
+                cargs.push(V::Text(agent.clone()));
+                cargs.extend(dept_vals.iter().cloned());
+                cargs.extend(args.iter().cloned());
+                let mut sargs = vec![V::Text(agent.clone())];
+                sargs.extend(dept_vals);
+                (
+                    count,
+                    cargs,
+                    format!(" AND (t.assignee_id = ? OR t.department_id IN ({marks}))"),
+                    sargs,
+                )
+            }
+        };
         let order = match f.sort {
             TicketSort::Newest => " ORDER BY t.created_at DESC, t.id DESC",
             TicketSort::Oldest => " ORDER BY t.created_at ASC, t.id ASC",
@@ -1184,17 +1370,17 @@ impl TicketStore for SqliteStore {
             TicketSort::Due => " ORDER BY t.due_at IS NULL, t.due_at ASC, t.id ASC",
             TicketSort::Updated => " ORDER BY t.updated_at DESC, t.id DESC",
         };
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM tickets t JOIN customers cu ON cu.id = t.customer_id{w}"
-        );
         let mut cq = sqlx::query_scalar::<_, i64>(AssertSqlSafe(count_sql));
-        for a in &args {
+        for a in &count_args {
             cq = bind_value(cq, a);
         }
         let total = cq.fetch_one(&self.read).await.map_err(read_failed)?;
-        let sql = format!("{TICKET_SELECT}{w}{order} LIMIT ? OFFSET ?");
+        // The page's row ids from the indexes first, then their rows.
+        let sql = format!(
+            "{TICKET_SELECT} WHERE t.rowid IN (SELECT t.rowid FROM tickets t{join} WHERE 1=1{scope_sql}{w}{order} LIMIT ? OFFSET ?){order}"
+        );
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for a in &args {
+        for a in scope_args.iter().chain(args.iter()) {
             q = bind_value_q(q, a);
         }
         let offset = i64::from(f.page - 1) * i64::from(f.per_page);
@@ -1349,9 +1535,8 @@ impl TicketStore for SqliteStore {
     }
 
     async fn tickets_of_customer(&self, customer_id: &str) -> StoreResult<Vec<Ticket>> {
-        let sql = format!(
-            "{TICKET_SELECT} WHERE t.customer_id = ? ORDER BY t.created_at DESC LIMIT 100"
-        );
+        let sql =
+            format!("{TICKET_SELECT} WHERE t.customer_id = ? ORDER BY t.created_at DESC LIMIT 100");
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(customer_id)
             .fetch_all(&self.read)
@@ -1407,7 +1592,7 @@ fn bind_value<'q>(q: ScalarQ<'q>, v: &rusqlite::types::Value) -> ScalarQ<'q> {
     match v {
         rusqlite::types::Value::Integer(i) => q.bind(*i),
         rusqlite::types::Value::Text(s) => q.bind(s.clone()),
-        _ => q,
+        _ => q.bind(None::<String>),
     }
 }
 
@@ -1415,6 +1600,6 @@ fn bind_value_q<'q>(q: RowQ<'q>, v: &rusqlite::types::Value) -> RowQ<'q> {
     match v {
         rusqlite::types::Value::Integer(i) => q.bind(*i),
         rusqlite::types::Value::Text(s) => q.bind(s.clone()),
-        _ => q,
+        _ => q.bind(None::<String>),
     }
 }
