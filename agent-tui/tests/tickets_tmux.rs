@@ -215,7 +215,7 @@ fn console(env: &Env, name: &str) -> Tmux {
             "agent@e2e.test",
             "--password-stdin",
         ])
-        .env("AGENT_PANEL_HOME", &home)
+        .env("AGENT_PANEL_HOME", home)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -299,7 +299,7 @@ async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
 
     // A ticket created elsewhere arrives live, marked unread, because it matches.
     new_ticket(
-        &api,
+        api,
         "Screen flickers at 60 Hz",
         "Flickers on every input.",
         "urgent",
