@@ -754,6 +754,20 @@ fn new_ticket_and_a_chat_turned_into_a_ticket() {
     );
     assert_eq!(s.view, ViewId::Tickets);
     assert_eq!(s.tickets.open.as_deref(), Some("t1011"));
+    // Once the chat points at its ticket, `:ticket` opens that one again.
+    let mut c = s.chats.entries["c3"].chat.clone();
+    c.ticket_id = Some("t1011".into());
+    net(&mut s, NetEvent::Chats(ChatReply::Loaded(c)));
+    press(&mut s, "g c");
+    s.tickets.open = None;
+    let fx = run_cmd(&mut s, "ticket");
+    assert!(
+        !tickets_of(&fx)
+            .iter()
+            .any(|c| matches!(c, TicketCmd::FromChat { .. }))
+    );
+    assert_eq!(s.view, ViewId::Tickets);
+    assert_eq!(s.tickets.open.as_deref(), Some("t1011"));
 }
 
 #[test]

@@ -863,6 +863,22 @@ pub(crate) fn from_chat(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
         warn(state, "No chat selected");
         return;
     };
+    // A chat that already became a ticket opens it rather than making another.
+    let existing = state
+        .chats
+        .entries
+        .get(&chat_id)
+        .and_then(|e| e.chat.ticket_id.clone());
+    if let Some(ticket_id) = existing {
+        state.view = crate::state::ViewId::Tickets;
+        super::detail::open_ticket(state, &ticket_id, fx);
+        flash(
+            state,
+            FlashLevel::Info,
+            "This chat is already a ticket: here it is",
+        );
+        return;
+    }
     let subject = if rest.trim().is_empty() {
         None
     } else {
