@@ -146,6 +146,9 @@ pub struct CustomerProfile {
     #[serde(flatten)]
     pub customer: Customer,
     pub previous_chats: Vec<ChatSummary>,
+    /// The customer's tickets the reader may see, newest first (at most 100).
+    #[serde(default)]
+    pub tickets: Vec<crate::ticket::Ticket>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -429,6 +432,7 @@ mod tests {
         let p = CustomerProfile {
             customer: customer(),
             previous_chats: vec![],
+            tickets: Vec::new(),
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["name"], "Ada");

@@ -1064,6 +1064,10 @@ async fn lists_filter_search_sort_and_page() {
     assert_eq!(ids(&get("sort=oldest").await), [1002, 1003]);
     assert_eq!(ids(&get("spam=true").await), [1001]);
     assert_eq!(get("spam=any").await.body["total"], 3);
+    // The spammer is blocked too.
+    let who = a["customer"]["id"].as_str().unwrap();
+    let profile = rest.get(Some(&alice), &format!("/customers/{who}")).await;
+    assert_eq!(profile.body["blocked"], true, "{}", profile.body);
     let _ = c;
     server.stop().await;
 }
@@ -1156,5 +1160,43 @@ async fn a_chat_becomes_a_ticket_with_its_transcript() {
         .await;
     c.assert_error(409, "conflict");
     assert!(c.body.to_string().contains("not online"), "{}", c.body);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_customer_profile_lists_the_tickets_its_reader_may_see() {
+    let server = TestServer::start().await;
+    let rest = &server.rest;
+    let alice = server.login("alice@example.com").await;
+    let carol = server.login("carol@example.com").await;
+    let sam = server.login("sam@example.com").await;
+    let t = create(
+        rest,
+        &alice,
+        json!({"subject": "Sales one", "body": "b", "customer_email": "p@example.com"}),
+    )
+    .await;
+    let cid = t["customer"]["id"].as_str().unwrap().to_owned();
+    let support = server.team.support.id.clone();
+    create(rest, &sam, json!({"subject": "Support one", "body": "b", "customer_id": cid, "department_id": support})).await;
+    let mine = rest.get(Some(&alice), &format!("/customers/{cid}")).await;
+    assert_eq!(mine.status, 200, "{}", mine.body);
+    let subjects: Vec<&str> = mine.body["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["Sales one"], "only what Alice may see");
+    let all = rest.get(Some(&sam), &format!("/customers/{cid}")).await;
+    assert_eq!(all.body["tickets"].as_array().unwrap().len(), 2);
+    let hers = rest.get(Some(&carol), &format!("/customers/{cid}")).await;
+    assert_eq!(
+        hers.body["tickets"].as_array().unwrap().len(),
+        1,
+        "{}",
+        hers.body
+    );
+    assert_eq!(hers.body["tickets"][0]["subject"], "Support one");
     server.stop().await;
 }

@@ -55,12 +55,15 @@ impl Actor {
     }
 
     /// What this agent reads of a customer's profile: the customer, and only those
-    /// previous chats it may see (another department's chats, their ratings and
-    /// comments included, stay out).
+    /// previous chats and tickets it may see (another department's, their ratings
+    /// and comments included, stay out).
     pub fn profile_view(&self, mut profile: CustomerProfile) -> CustomerProfile {
         profile
             .previous_chats
             .retain(|c| self.may_see_chat(&c.department_id, c.assignee_id.as_deref()));
+        profile
+            .tickets
+            .retain(|t| self.may_see_chat(&t.department_id, t.assignee_id.as_deref()));
         profile
     }
 
@@ -224,6 +227,7 @@ mod tests {
                 summary("billing-chat", "billing", Some("bob")),
                 summary("handed-to-a1", "billing", Some("a1")),
             ],
+            tickets: Vec::new(),
         };
         let ids = |p: CustomerProfile| -> Vec<String> {
             p.previous_chats.into_iter().map(|c| c.id).collect()

@@ -209,6 +209,14 @@ async fn customer(
         };
         state.store.chats(&auth.actor, &f).await?.total > 0
     };
+    let mut profile = profile;
+    profile.tickets = state.store.tickets_of_customer(&id).await?;
+    // ... or who has a ticket they may see.
+    let visible = visible
+        || profile.tickets.iter().any(|t| {
+            auth.actor
+                .may_see_chat(&t.department_id, t.assignee_id.as_deref())
+        });
     if !visible {
         return Err(
             ApiError::forbidden("this customer has not chatted with your departments").into(),

@@ -186,6 +186,7 @@ fn busy() -> State {
                     comment: None,
                 }),
             }],
+            tickets: Vec::new(),
         })),
     );
     s.chats.outbox.push(OutboxItem {

@@ -908,6 +908,25 @@ async fn op_ticket_action(
                     .bind(&core.customer_id)
                     .execute(t.conn())
                     .await?;
+                let customer = t
+                    .load_customer(&core.customer_id)
+                    .await?
+                    .ok_or_else(|| inconsistent("customer vanished"))?;
+                let audience = Audience {
+                    department_id: Some(core.department_id.clone()),
+                    ..Audience::default()
+                };
+                let payload = serde_json::to_string(&customer)?;
+                let event_id = t
+                    .event(shared::events::CUSTOMER_UPDATED, &payload, &audience, None)
+                    .await?;
+                t.publish(Published {
+                    event: ServerEvent::CustomerUpdated(shared::events::CustomerEvent {
+                        event_id,
+                        customer,
+                    }),
+                    audience,
+                });
             }
             plan
         }

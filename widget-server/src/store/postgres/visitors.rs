@@ -204,6 +204,7 @@ impl VisitorStore for PgStore {
                 Ok(Some(CustomerProfile {
                     customer,
                     previous_chats,
+                    tickets: Vec::new(),
                 }))
             })
         })

@@ -432,7 +432,7 @@ impl Tx<'_> {
     fn notify_mentions(&mut self, actor: &Actor, core: &TicketCore, body: &str) -> WResult<()> {
         let agents: Vec<Agent> = self
             .conn
-            .prepare_cached(&AGENT_SELECT)?
+            .prepare_cached(AGENT_SELECT)?
             .query_map([], |r| agent_row(r))?
             .collect::<Result<_, _>>()?;
         let team: Vec<mention::Mentionable<'_>> = agents
@@ -726,6 +726,23 @@ fn op_ticket_action(
                     [&core.customer_id],
                 )?;
                 t.forget_customer(&core.customer_id);
+                let customer = t
+                    .load_customer(&core.customer_id)?
+                    .ok_or_else(|| inconsistent("customer vanished"))?;
+                let audience = Audience {
+                    department_id: Some(core.department_id.clone()),
+                    ..Audience::default()
+                };
+                let payload = serde_json::to_string(&customer)?;
+                let event_id =
+                    t.event(shared::events::CUSTOMER_UPDATED, &payload, &audience, None)?;
+                t.publish.push(Published {
+                    event: ServerEvent::CustomerUpdated(shared::events::CustomerEvent {
+                        event_id,
+                        customer,
+                    }),
+                    audience,
+                });
             }
             plan
         }
@@ -829,16 +846,14 @@ fn op_add_entry(
     Ok((e, false))
 }
 
-/// The entries of a ticket in seq order: (id, kind, author kind, author id, client id).
-fn entry_list(t: &Tx<'_>, id: &str) -> WResult<Vec<(String, EntryKind, String, String, String)>> {
+/// The entries of a ticket in seq order: (id, kind).
+fn entry_list(t: &Tx<'_>, id: &str) -> WResult<Vec<(String, EntryKind)>> {
     Ok(t.conn
-        .prepare_cached(
-            "SELECT id, kind, author_kind, author_id, client_msg_id FROM ticket_entries WHERE ticket_id = ? ORDER BY seq",
-        )?
+        .prepare_cached("SELECT id, kind FROM ticket_entries WHERE ticket_id = ? ORDER BY seq")?
         .query_map([id], |r| {
             let kind = EntryKind::from_str(r.str_at(1)?)
                 .map_err(|_| bad::<rusqlite::Row<'_>>("entry kind"))?;
-            Ok((r.get(0)?, kind, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((r.get(0)?, kind))
         })?
         .collect::<Result<_, _>>()?)
 }
@@ -950,8 +965,7 @@ fn op_split(
 ) -> WResult<Ticket> {
     let core = t.ticket_core(&id)?;
     let entries = entry_list(t, &id)?;
-    let kinds: Vec<(String, EntryKind)> = entries.iter().map(|e| (e.0.clone(), e.1)).collect();
-    rules::check_split(&actor, &core, &entry_ids, &kinds)?;
+    rules::check_split(&actor, &core, &entry_ids, &entries)?;
     // In the source's order, whatever order they were named in.
     let chosen: Vec<String> = entries
         .iter()

@@ -155,6 +155,7 @@ impl VisitorStore for SqliteStore {
         Ok(Some(CustomerProfile {
             customer,
             previous_chats,
+            tickets: Vec::new(),
         }))
     }
 
