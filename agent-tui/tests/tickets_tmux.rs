@@ -373,6 +373,21 @@ async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
     // The changes show as event lines in the timeline.
     tmux.wait_for("event lines", |s| s.matches(" · ").count() >= 2);
 
+    // Export writes a new private file with the reply (and no note).
+    tmux.command("note Checked with the lab: fan curve bug");
+    let out = env._tmp.path().join("fan-ticket.txt");
+    tmux.command(&format!("export {}", out.display()));
+    tmux.wait_for("the export", |s| s.contains("Exported to"));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("Please update to firmware 2.3.2"), "{text}");
+    assert!(!text.contains("fan curve bug"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
     tmux.keys(&["Escape"]);
     tmux.keys(&["q"]);
     let _ = env.stop.send(());

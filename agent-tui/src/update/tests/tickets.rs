@@ -851,3 +851,17 @@ fn the_chats_customer_pane_loads_the_customers_tickets_and_edits_the_customer() 
         }]
     );
 }
+
+#[test]
+fn reply_and_note_commands_send_at_once_or_open_the_composer() {
+    let mut s = with_open_ticket();
+    let fx = run_cmd(&mut s, "note Lab confirmed the fan curve bug");
+    assert!(matches!(
+        tickets_of(&fx).as_slice(),
+        [TicketCmd::Post { kind: EntryKind::Note, body, .. }] if body == "Lab confirmed the fan curve bug"
+    ));
+    assert_eq!(s.mode, Mode::Normal);
+    run_cmd(&mut s, "reply");
+    assert_eq!(s.mode, Mode::Insert);
+    assert_eq!(s.tickets.composer.kind, ComposeKind::Reply);
+}

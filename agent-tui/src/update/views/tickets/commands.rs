@@ -12,7 +12,7 @@ use super::list::{go_to_page, reload};
 use crate::effect::{Effect, TicketCmd};
 use crate::msg::TicketOp;
 use crate::state::views::tickets::TicketSort;
-use crate::state::{FlashLevel, State};
+use crate::state::{ComposeKind, FlashLevel, State};
 use crate::update::commands::{Command, words};
 use crate::update::flash;
 
@@ -118,6 +118,18 @@ pub const COMMANDS: &[Command] = &[
         "<+tag|-tag|tag…>",
         "add (+ or plain) and remove (-) tags",
         tag,
+    ),
+    Command::new(
+        "reply",
+        "[text…]",
+        "reply to the customer (no text: the composer)",
+        |s, rest, fx| compose(s, ComposeKind::Reply, rest, fx),
+    ),
+    Command::new(
+        "note",
+        "[text…]",
+        "add an internal note (no text: the composer in note mode)",
+        |s, rest, fx| compose(s, ComposeKind::Note, rest, fx),
     ),
     Command::new("subject", "<text>", "change the subject", subject),
     Command::new(
@@ -487,6 +499,20 @@ fn tag(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
         Ok((add, remove)) => patch(state, json!({ "add_tags": add, "remove_tags": remove }), fx),
         Err(e) => warn(state, e),
     }
+}
+
+fn compose(state: &mut State, kind: ComposeKind, rest: &str, fx: &mut Vec<Effect>) {
+    if rest.trim().is_empty() {
+        super::detail::begin_compose(state, kind, fx);
+        return;
+    }
+    if state.tickets.open.is_none() {
+        match state.tickets.selected_ticket().map(|t| t.id.clone()) {
+            Some(id) => super::detail::open_ticket(state, &id, fx),
+            None => return warn(state, "Open a ticket first (Enter on a row)"),
+        }
+    }
+    super::detail::send_text(state, kind, rest, fx);
 }
 
 fn subject(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
