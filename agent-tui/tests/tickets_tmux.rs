@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use agent_tui::net::socket::{Socket, SocketEvent};
 use serde_json::{Value, json};
+use shared::events as ev;
 use shared::model::Role;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 const TMUX: &str = "/usr/bin/tmux";
 const PASSWORD: &str = "e2e-password-123";
@@ -124,8 +126,17 @@ async fn new_ticket(api: &Api, subject: &str, body: &str, priority: &str) -> Val
     .await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
+struct Env {
+    _tmp: tempfile::TempDir,
+    url: String,
+    api: Api,
+    home: PathBuf,
+    stop: oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// A server on a loopback port with one Support agent, signed in over REST.
+async fn start() -> Env {
     if !Path::new(TMUX).exists() {
         panic!("tmux is needed at {TMUX}");
     }
@@ -181,35 +192,30 @@ async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
         base: url.clone(),
         token,
     };
-    let fan = new_ticket(
-        &api,
-        "Projector fan is loud",
-        "The fan runs at full speed since the update.",
-        "high",
-    )
-    .await;
-    let lamp = new_ticket(&api, "Lamp replacement quote", "How much is a lamp?", "low").await;
-    api.call(
-        reqwest::Method::PATCH,
-        &format!("/tickets/{}", lamp["id"].as_str().unwrap()),
-        Some(json!({"status": "pending"})),
-    )
-    .await;
-    new_ticket(&api, "Remote does not pair", "It blinks red.", "medium").await;
-    let fan_id = fan["id"].as_str().unwrap().to_owned();
-    let fan_no = fan["number"].as_i64().unwrap();
+    Env {
+        _tmp: tmp,
+        url,
+        api,
+        home,
+        stop,
+        server,
+    }
+}
 
-    // Sign in from a script, then run the console in tmux.
+/// The console in tmux, signed in as the agent (from a script: the session file is
+/// private).
+fn console(env: &Env, name: &str) -> Tmux {
+    let (url, home) = (&env.url, &env.home);
     let mut signin = Command::new(bin())
         .args([
             "login",
             "--server",
-            &url,
+            url,
             "--email",
             "agent@e2e.test",
             "--password-stdin",
         ])
-        .env("AGENT_PANEL_HOME", &home)
+        .env("AGENT_PANEL_HOME", home)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -227,7 +233,7 @@ async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
         String::from_utf8_lossy(&out.stderr)
     );
     let tmux = Tmux {
-        socket: format!("agent-tui-tickets-{}", std::process::id()),
+        socket: format!("agent-tui-{name}-{}", std::process::id()),
     };
     let cmd = format!(
         "env AGENT_PANEL_HOME={} TERM=xterm-256color {} --server {url}",
@@ -248,6 +254,32 @@ async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
     tmux.run(&["set-option", "-t", "e2e", "remain-on-exit", "on"]);
     tmux.wait_for("the console", |s| s.contains("[Chats]"));
 
+    tmux
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
+    let env = start().await;
+    let api = &env.api;
+    let fan = new_ticket(
+        api,
+        "Projector fan is loud",
+        "The fan runs at full speed since the update.",
+        "high",
+    )
+    .await;
+    let lamp = new_ticket(api, "Lamp replacement quote", "How much is a lamp?", "low").await;
+    api.call(
+        reqwest::Method::PATCH,
+        &format!("/tickets/{}", lamp["id"].as_str().unwrap()),
+        Some(json!({"status": "pending"})),
+    )
+    .await;
+    new_ticket(api, "Remote does not pair", "It blinks red.", "medium").await;
+    let fan_id = fan["id"].as_str().unwrap().to_owned();
+    let fan_no = fan["number"].as_i64().unwrap();
+
+    let tmux = console(&env, "tickets");
     // The Tickets view lists all three.
     tmux.keys(&["g", "t"]);
     tmux.wait_for("three tickets", |s| {
@@ -267,7 +299,7 @@ async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
 
     // A ticket created elsewhere arrives live, marked unread, because it matches.
     new_ticket(
-        &api,
+        api,
         "Screen flickers at 60 Hz",
         "Flickers on every input.",
         "urgent",
@@ -341,8 +373,87 @@ async fn agent_filters_opens_replies_updates_and_closes_a_ticket_in_tmux() {
     // The changes show as event lines in the timeline.
     tmux.wait_for("event lines", |s| s.matches(" · ").count() >= 2);
 
+    // Export writes a new private file with the reply (and no note).
+    tmux.command("note Checked with the lab: fan curve bug");
+    let out = env._tmp.path().join("fan-ticket.txt");
+    tmux.command(&format!("export {}", out.display()));
+    tmux.wait_for("the export", |s| s.contains("Exported to"));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("Please update to firmware 2.3.2"), "{text}");
+    assert!(!text.contains("fan curve bug"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
     tmux.keys(&["Escape"]);
     tmux.keys(&["q"]);
-    let _ = stop.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+    let _ = env.stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), env.server).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_chat_becomes_a_ticket_with_its_transcript_from_the_console() {
+    let env = start().await;
+    // A visitor starts a chat.
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let sock = Socket::start(
+        env.url.clone(),
+        ev::CUSTOMER_NS.to_owned(),
+        json!({"name": "Quinn Visitor"}),
+        tx,
+    );
+    let fut = async {
+        loop {
+            match rx.recv().await {
+                Some(SocketEvent::Push { event, .. }) if event == ev::SESSION => return,
+                Some(_) => {}
+                None => panic!("socket closed"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), fut)
+        .await
+        .expect("session in time");
+    let ack = sock
+        .submit(
+            ev::CHAT_START,
+            json!({"body": "Hello, my projector will not turn on", "name": "Quinn Visitor"}),
+        )
+        .await
+        .expect("chat:start acked");
+    let chat_id = ack
+        .pointer("/data/chat/id")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no chat in {ack}"))
+        .to_owned();
+
+    let tmux = console(&env, "chat-ticket");
+    tmux.wait_for("the chat in the queue", |s| s.contains("Quinn Visitor"));
+    tmux.command("ticket Projector will not turn on");
+    let screen = tmux.wait_for("the new ticket open in the Tickets view", |s| {
+        s.contains("[Tickets]")
+            && s.contains("Projector will not turn on")
+            && s.contains("Hello, my projector will not turn on")
+            && s.contains("Source chat")
+    });
+    assert!(screen.contains("Quinn Visitor"), "{screen}");
+    let chat = env
+        .api
+        .call(reqwest::Method::GET, &format!("/chats/{chat_id}"), None)
+        .await;
+    let ticket_id = chat["ticket_id"]
+        .as_str()
+        .expect("the chat points at its ticket");
+    let t = env.api.ticket(ticket_id).await;
+    assert_eq!(t["chat_id"], chat_id.as_str(), "{t}");
+    assert_eq!(t["source"], "chat", "{t}");
+
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+    sock.stop();
+    let _ = env.stop.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), env.server).await;
 }

@@ -156,6 +156,7 @@ impl Sanitize for CustomerProfile {
     fn sanitize(&mut self) {
         self.customer.sanitize();
         self.previous_chats.iter_mut().for_each(Sanitize::sanitize);
+        self.tickets.iter_mut().for_each(Sanitize::sanitize);
     }
 }
 
@@ -336,6 +337,32 @@ mod tests {
         };
         assert_eq!(m.message.author.name, "hievil!");
         assert_eq!(m.message.body, "hievil!\nline two");
+    }
+
+    #[test]
+    fn a_profiles_tickets_are_cleaned_too() {
+        let v = json!({
+            "id": "cu1", "name": "Ada", "email": null, "phone": null, "location": null,
+            "tags": [], "custom_fields": {}, "blocked": false,
+            "created_at": "2026-01-02T03:04:05Z", "previous_chats": [],
+            "tickets": [{
+                "id": "t1", "number": 1001, "subject": NASTY, "status": "open",
+                "priority": "high", "department_id": "d1", "assignee_id": null,
+                "customer": {"id": "cu1", "name": NASTY, "email": null, "phone": null,
+                    "location": null, "tags": [], "custom_fields": {}, "blocked": false,
+                    "created_at": "2026-01-02T03:04:05Z"},
+                "tags": [NASTY], "due_at": null, "created_at": "2026-01-02T03:04:05Z",
+                "updated_at": "2026-01-02T03:04:05Z", "source": "widget", "chat_id": null,
+                "merged_into": null, "links": [], "resolution": NASTY, "spam": false,
+                "last_seq": 1, "entry_count": 1
+            }]
+        });
+        let p: CustomerProfile = decode(v).unwrap();
+        let t = &p.tickets[0];
+        assert_eq!(t.subject, "hievil!");
+        assert_eq!(t.customer.name, "hievil!");
+        assert_eq!(t.tags, ["hievil!"]);
+        assert_eq!(t.resolution.as_deref(), Some("hievil!"));
     }
 
     #[test]

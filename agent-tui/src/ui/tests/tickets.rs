@@ -6,7 +6,7 @@ use ratatui::style::Modifier;
 use time::Duration;
 
 use super::{draw, screen_text};
-use crate::state::views::tickets::TicketPane;
+use crate::state::views::tickets::{CustomerCard, CustomerNote, CustomerTicket, TicketPane};
 use crate::state::{Mode, State};
 use crate::update::tests::tickets::{with_open_ticket, with_tickets};
 use crate::update::tests::{T0, press, type_text};
@@ -64,6 +64,35 @@ fn a_refused_filter_is_shown_in_the_list() {
 #[test]
 fn ticket_detail_with_timeline_notes_events_and_marks() {
     let mut s = with_open_ticket();
+    let customer = s.tickets.tickets["t1005"].customer.clone();
+    super::net(
+        &mut s,
+        crate::msg::NetEvent::Tickets(crate::msg::TicketReply::CustomerLoaded {
+            customer,
+            card: CustomerCard {
+                tickets: vec![
+                    CustomerTicket {
+                        id: "t1005".into(),
+                        number: 1005,
+                        subject: "Projector fan is loud".into(),
+                        status: Some(shared::ticket::TicketStatus::Open),
+                    },
+                    CustomerTicket {
+                        id: "t0998".into(),
+                        number: 998,
+                        subject: "Wall mount screws missing".into(),
+                        status: Some(shared::ticket::TicketStatus::Closed),
+                    },
+                ],
+                notes: vec![CustomerNote {
+                    id: "n1".into(),
+                    body: "Prefers e-mail; runs a home cinema club".into(),
+                    author_name: "Priya Natarajan".into(),
+                    created_at: Some(T0 - Duration::days(3)),
+                }],
+            },
+        }),
+    );
     press(&mut s, "k k k k ␣ j j j j");
     snap("ticket_detail", &s, TicketPane::Detail);
     let text = screen_text(&draw(&s, 160, 48));
@@ -78,6 +107,11 @@ fn ticket_detail_with_timeline_notes_events_and_marks() {
         "Priority: medium → high",
         "[x]",
         "r reply · n internal note",
+        "Tickets (2)",
+        "▸#1005 ○ open Projector fan is loud",
+        " #998 ■ closed Wall mount screws",
+        "Notes (1) · internal",
+        "1. Prefers e-mail",
     ] {
         assert!(text.contains(want), "{want}: {text}");
     }

@@ -754,6 +754,20 @@ fn new_ticket_and_a_chat_turned_into_a_ticket() {
     );
     assert_eq!(s.view, ViewId::Tickets);
     assert_eq!(s.tickets.open.as_deref(), Some("t1011"));
+    // Once the chat points at its ticket, `:ticket` opens that one again.
+    let mut c = s.chats.entries["c3"].chat.clone();
+    c.ticket_id = Some("t1011".into());
+    net(&mut s, NetEvent::Chats(ChatReply::Loaded(c)));
+    press(&mut s, "g c");
+    s.tickets.open = None;
+    let fx = run_cmd(&mut s, "ticket");
+    assert!(
+        !tickets_of(&fx)
+            .iter()
+            .any(|c| matches!(c, TicketCmd::FromChat { .. }))
+    );
+    assert_eq!(s.view, ViewId::Tickets);
+    assert_eq!(s.tickets.open.as_deref(), Some("t1011"));
 }
 
 #[test]
@@ -808,4 +822,46 @@ fn customer_fields_and_notes_are_edited_through_their_routes() {
         s.tickets.tickets["t1005"].customer.phone.as_deref(),
         Some("+44 20 7946 0958")
     );
+}
+
+#[test]
+fn the_chats_customer_pane_loads_the_customers_tickets_and_edits_the_customer() {
+    let mut s = three_chats();
+    s.chats.focus = Pane::Queue;
+    s.chats.queue.selected = Some("c3".into());
+    let fx = press(&mut s, "enter");
+    assert!(
+        tickets_of(&fx).contains(&TicketCmd::LoadCustomer("cu-c3".into())),
+        "{fx:?}"
+    );
+    let fx = run_cmd(&mut s, "customer location Leeds, UK");
+    assert_eq!(
+        tickets_of(&fx),
+        [TicketCmd::UpdateCustomer {
+            customer_id: "cu-c3".into(),
+            patch: json!({"location": "Leeds, UK"})
+        }]
+    );
+    let fx = run_cmd(&mut s, "cnote Calls back after 18:00");
+    assert_eq!(
+        tickets_of(&fx),
+        [TicketCmd::AddCustomerNote {
+            customer_id: "cu-c3".into(),
+            body: "Calls back after 18:00".into()
+        }]
+    );
+}
+
+#[test]
+fn reply_and_note_commands_send_at_once_or_open_the_composer() {
+    let mut s = with_open_ticket();
+    let fx = run_cmd(&mut s, "note Lab confirmed the fan curve bug");
+    assert!(matches!(
+        tickets_of(&fx).as_slice(),
+        [TicketCmd::Post { kind: EntryKind::Note, body, .. }] if body == "Lab confirmed the fan curve bug"
+    ));
+    assert_eq!(s.mode, Mode::Normal);
+    run_cmd(&mut s, "reply");
+    assert_eq!(s.mode, Mode::Insert);
+    assert_eq!(s.tickets.composer.kind, ComposeKind::Reply);
 }

@@ -111,6 +111,16 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
             }
         }
     }
+    if let Some(card) = state.tickets.customers.get(&c.id) {
+        crate::ui::views::tickets::customer_card(
+            state,
+            t,
+            card,
+            None,
+            inner.width as usize,
+            &mut lines,
+        );
+    }
     if let Some(r) = &e.chat.rating {
         lines.push(Line::default());
         lines.push(Line::from(vec![

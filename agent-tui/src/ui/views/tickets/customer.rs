@@ -8,8 +8,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::status_label;
 use crate::state::State;
-use crate::state::views::tickets::TicketPane;
-use crate::ui::text::{fmt_time, truncate};
+use crate::state::views::tickets::{CustomerCard, TicketPane};
+use crate::ui::text::truncate;
 use crate::ui::{Theme, pane_block};
 
 pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
@@ -51,43 +51,8 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
     if c.blocked {
         lines.push(Line::from(Span::styled("⛔ blocked", t.error)));
     }
-    let card = tk.customers.get(&c.id);
-    let tickets = card.map(|c| c.tickets.as_slice()).unwrap_or(&[]);
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
-        format!("Tickets ({})", tickets.len()),
-        t.title,
-    )));
-    for other in tickets.iter().take(8) {
-        let here = if other.id == ticket.id { "▸" } else { " " };
-        let status = other.status.map(status_label).unwrap_or("");
-        lines.push(Line::from(Span::styled(
-            truncate(
-                &format!("{here}#{} {status} {}", other.number, other.subject),
-                w,
-            ),
-            t.base,
-        )));
-    }
-    let notes = card.map(|c| c.notes.as_slice()).unwrap_or(&[]);
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
-        format!("Notes ({}) · internal", notes.len()),
-        t.title,
-    )));
-    for (i, n) in notes.iter().enumerate() {
-        let when = n
-            .created_at
-            .map(|at| fmt_time(at, state.now, state.utc_offset))
-            .unwrap_or_default();
-        lines.push(Line::from(vec![
-            Span::styled(format!("{}. ", i + 1), t.dim),
-            Span::styled(n.body.replace('\n', " "), t.note),
-        ]));
-        lines.push(Line::from(Span::styled(
-            truncate(&format!("   — {} {when}", n.author_name), w),
-            t.dim,
-        )));
+    if let Some(card) = tk.customers.get(&c.id) {
+        customer_card(state, t, card, Some(&ticket.id), w, &mut lines);
     }
     if focused {
         lines.push(Line::default());
@@ -97,4 +62,55 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
         )));
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// The customer's tickets (the one shown marked `▸`) and the team's notes about them,
+/// numbered for `:cnote rm N`; shared with the Chats view's customer pane.
+pub fn customer_card<'a>(
+    state: &State,
+    t: &Theme,
+    card: &CustomerCard,
+    here: Option<&str>,
+    w: usize,
+    lines: &mut Vec<Line<'a>>,
+) {
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        format!("Tickets ({})", card.tickets.len()),
+        t.title,
+    )));
+    for other in card.tickets.iter().take(8) {
+        let mark = if Some(other.id.as_str()) == here {
+            "▸"
+        } else {
+            " "
+        };
+        let status = other.status.map(status_label).unwrap_or("");
+        lines.push(Line::from(Span::styled(
+            truncate(
+                &format!("{mark}#{} {status} {}", other.number, other.subject),
+                w,
+            ),
+            t.base,
+        )));
+    }
+    lines.push(Line::default());
+    lines.push(Line::from(Span::styled(
+        format!("Notes ({}) · internal", card.notes.len()),
+        t.title,
+    )));
+    for (i, n) in card.notes.iter().enumerate() {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{}. ", i + 1), t.dim),
+            Span::styled(n.body.replace('\n', " "), t.note),
+        ]));
+        let when = n
+            .created_at
+            .map(|at| crate::ui::text::fmt_time(at, state.now, state.utc_offset))
+            .unwrap_or_default();
+        lines.push(Line::from(Span::styled(
+            truncate(&format!("   — {} {when}", n.author_name), w),
+            t.dim,
+        )));
+    }
 }

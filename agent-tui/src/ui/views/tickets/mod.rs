@@ -3,6 +3,7 @@
 //! composer, and what the view adds to the bars (filter, key hints).
 
 mod customer;
+pub use customer::customer_card;
 mod detail;
 pub mod list;
 

@@ -74,6 +74,20 @@ pub(super) const COMMANDS: &[Command] = &[
     )
     .on_chat(),
     Command::new(
+        "customer",
+        "<name|email|phone|location|tags|field> <value…>",
+        "edit the chat's customer",
+        crate::update::views::tickets::commands::customer,
+    )
+    .on_chat(),
+    Command::new(
+        "cnote",
+        "<text…> | rm <n>",
+        "add an internal note to the customer (rm n: delete the n-th)",
+        crate::update::views::tickets::commands::customer_note,
+    )
+    .on_chat(),
+    Command::new(
         "attach",
         "<path>",
         "upload a file (≤ 10 MiB) to go with the next reply or note",

@@ -149,7 +149,11 @@ pub(crate) fn open_chat(state: &mut State, id: &ChatId, fx: &mut Vec<Effect>) {
     }
     let customer_id = e.chat.customer.id.clone();
     if !state.directory.customers.contains_key(&customer_id) {
-        fx.push(DirectoryCmd::LoadCustomer(customer_id).into());
+        fx.push(DirectoryCmd::LoadCustomer(customer_id.clone()).into());
+    }
+    // The customer's tickets and the team's notes about them, for the customer pane.
+    if !state.tickets.customers.contains_key(&customer_id) {
+        fx.push(crate::effect::TicketCmd::LoadCustomer(customer_id).into());
     }
     mark_read(state, fx);
 }

@@ -12,7 +12,7 @@ use super::list::{go_to_page, reload};
 use crate::effect::{Effect, TicketCmd};
 use crate::msg::TicketOp;
 use crate::state::views::tickets::TicketSort;
-use crate::state::{FlashLevel, State};
+use crate::state::{ComposeKind, FlashLevel, State};
 use crate::update::commands::{Command, words};
 use crate::update::flash;
 
@@ -118,6 +118,18 @@ pub const COMMANDS: &[Command] = &[
         "<+tag|-tag|tag…>",
         "add (+ or plain) and remove (-) tags",
         tag,
+    ),
+    Command::new(
+        "reply",
+        "[text…]",
+        "reply to the customer (no text: the composer)",
+        |s, rest, fx| compose(s, ComposeKind::Reply, rest, fx),
+    ),
+    Command::new(
+        "note",
+        "[text…]",
+        "add an internal note (no text: the composer in note mode)",
+        |s, rest, fx| compose(s, ComposeKind::Note, rest, fx),
     ),
     Command::new("subject", "<text>", "change the subject", subject),
     Command::new(
@@ -489,6 +501,20 @@ fn tag(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     }
 }
 
+fn compose(state: &mut State, kind: ComposeKind, rest: &str, fx: &mut Vec<Effect>) {
+    if rest.trim().is_empty() {
+        super::detail::begin_compose(state, kind, fx);
+        return;
+    }
+    if state.tickets.open.is_none() {
+        match state.tickets.selected_ticket().map(|t| t.id.clone()) {
+            Some(id) => super::detail::open_ticket(state, &id, fx),
+            None => return warn(state, "Open a ticket first (Enter on a row)"),
+        }
+    }
+    super::detail::send_text(state, kind, rest, fx);
+}
+
 fn subject(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     match shared::limits::validate_line("subject", rest, 200) {
         Ok(s) => patch(state, json!({ "subject": s }), fx),
@@ -722,20 +748,52 @@ fn new_ticket(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     state.tickets.composer.textarea = crate::state::new_textarea(Vec::new());
 }
 
-/// The customer of the open (or selected) ticket.
+/// The customer as the console has them now (for editing one custom field).
+fn customer_now(state: &State) -> Option<&shared::model::Customer> {
+    if state.view == crate::state::ViewId::Chats {
+        let e = state
+            .chats
+            .target_chat()
+            .and_then(|c| state.chats.entries.get(&c))?;
+        let id = &e.chat.customer.id;
+        Some(
+            state
+                .directory
+                .customers
+                .get(id)
+                .map_or(&e.chat.customer, |p| &p.customer),
+        )
+    } else {
+        let t = state.tickets.target()?;
+        state.tickets.tickets.get(&t).map(|t| &t.customer)
+    }
+}
+
+/// The customer of the open (or selected) ticket, or in the Chats view of the chat.
 fn customer_id(state: &mut State) -> Option<String> {
-    let id = state
-        .tickets
-        .target()
-        .and_then(|t| state.tickets.tickets.get(&t))
-        .map(|t| t.customer.id.clone());
+    let id = if state.view == crate::state::ViewId::Chats {
+        state
+            .chats
+            .target_chat()
+            .and_then(|c| state.chats.entries.get(&c))
+            .map(|e| e.chat.customer.id.clone())
+    } else {
+        state
+            .tickets
+            .target()
+            .and_then(|t| state.tickets.tickets.get(&t))
+            .map(|t| t.customer.id.clone())
+    };
     if id.is_none() {
-        warn(state, "Open a ticket first: its customer is the one edited");
+        warn(
+            state,
+            "Open a ticket or a chat first: its customer is the one edited",
+        );
     }
     id
 }
 
-fn customer(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
+pub(crate) fn customer(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     let usage = "Usage: :customer name|email|phone|location <value> · :customer tags a,b · :customer field <key>=<value>";
     let (field, value) = match rest.split_once(char::is_whitespace) {
         Some((f, v)) => (f, v.trim()),
@@ -770,11 +828,8 @@ fn customer(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
             if k.is_empty() {
                 return warn(state, usage);
             }
-            let mut fields = state
-                .tickets
-                .target()
-                .and_then(|t| state.tickets.tickets.get(&t))
-                .map(|t| t.customer.custom_fields.clone())
+            let mut fields = customer_now(state)
+                .map(|c| c.custom_fields.clone())
                 .unwrap_or_default();
             if v.is_empty() {
                 fields.remove(k);
@@ -796,7 +851,7 @@ fn customer(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     }
 }
 
-fn customer_note(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
+pub(crate) fn customer_note(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     let Some(customer_id) = customer_id(state) else {
         return;
     };
@@ -834,6 +889,22 @@ pub(crate) fn from_chat(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
         warn(state, "No chat selected");
         return;
     };
+    // A chat that already became a ticket opens it rather than making another.
+    let existing = state
+        .chats
+        .entries
+        .get(&chat_id)
+        .and_then(|e| e.chat.ticket_id.clone());
+    if let Some(ticket_id) = existing {
+        state.view = crate::state::ViewId::Tickets;
+        super::detail::open_ticket(state, &ticket_id, fx);
+        flash(
+            state,
+            FlashLevel::Info,
+            "This chat is already a ticket: here it is",
+        );
+        return;
+    }
     let subject = if rest.trim().is_empty() {
         None
     } else {

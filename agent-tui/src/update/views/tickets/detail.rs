@@ -142,16 +142,30 @@ pub(crate) fn begin_compose(state: &mut State, kind: ComposeKind, fx: &mut Vec<E
 
 /// Sends the composer's text as a reply or note of the open ticket.
 pub(crate) fn send(state: &mut State, fx: &mut Vec<Effect>) {
+    let text = state.tickets.composer.text();
+    let kind = state.tickets.composer.kind;
+    if send_text(state, kind, &text, fx) {
+        state.tickets.composer.textarea = new_textarea(Vec::new());
+    }
+}
+
+/// Sends `text` as a reply or note of the open ticket; false (with the reason
+/// shown) when it cannot go.
+pub(crate) fn send_text(
+    state: &mut State,
+    kind: ComposeKind,
+    text: &str,
+    fx: &mut Vec<Effect>,
+) -> bool {
     let Some(ticket_id) = state.tickets.open.clone() else {
         flash(state, FlashLevel::Warn, "No ticket is open");
-        return;
+        return false;
     };
-    let text = state.tickets.composer.text();
-    let body = match shared::limits::validate_body(&text) {
+    let body = match shared::limits::validate_body(text) {
         Ok(b) => b,
         Err(e) => {
             flash(state, FlashLevel::Warn, e.message);
-            return;
+            return false;
         }
     };
     if !state.conn.is_online() {
@@ -160,9 +174,9 @@ pub(crate) fn send(state: &mut State, fx: &mut Vec<Effect>) {
             FlashLevel::Warn,
             "Offline: the reply stays in the composer — send it when back online",
         );
-        return;
+        return false;
     }
-    let kind = match state.tickets.composer.kind {
+    let kind = match kind {
         ComposeKind::Reply => EntryKind::Reply,
         ComposeKind::Note => EntryKind::Note,
     };
@@ -184,6 +198,6 @@ pub(crate) fn send(state: &mut State, fx: &mut Vec<Effect>) {
         }
         .into(),
     );
-    state.tickets.composer.textarea = new_textarea(Vec::new());
     state.tickets.cursor = usize::MAX;
+    true
 }
