@@ -178,6 +178,7 @@ mod tests {
             queue_position: None,
             customer_read_seq: 4,
             agent_read_seq: 5,
+            ticket_id: None,
             closed_at: None,
             resolution: Some("internal".into()),
         }
