@@ -30,9 +30,9 @@ fi
 SP=$(cat $W/a.pid)
 uptime > $W/load
 echo "== storage (closed loop)" 
-timeout 150 $LG run $URLS --server-pid $SP --create-agents --data-dir $W/data --server-bin $BIN --agents 20 --visitors 200 --layout solo --closed-loop 8 --warmup 2 --duration 10 --reply-share 0 --verify 2>&1 | tail -4
+timeout 150 $LG run $URLS --server-pid $SP --create-agents --data-dir $W/data --server-bin $BIN --agents 20 --visitors 200 --layout solo --closed-loop 8 --warmup 2 --duration 10 --reply-share 0 --verify 2>&1 | grep -v "^ *$" | tail -16
 echo "== fixed rate 200/s, fan-out to 20 agents"
-timeout 150 $LG run $URLS --server-pid $SP --create-agents --data-dir $W/data --server-bin $BIN --agents 20 --visitors 200 --layout shared --rate 200 --warmup 2 --duration 10 --reply-share 0.2 2>&1 | tail -4
+timeout 150 $LG run $URLS --server-pid $SP --create-agents --data-dir $W/data --server-bin $BIN --agents 20 --visitors 200 --layout shared --rate 200 --warmup 2 --duration 10 --reply-share 0.2 2>&1 | grep -v "^ *$" | tail -16
 uptime >> $W/load; cat $W/load
 kill $(cat $W/a.pid) 2>/dev/null; [ -f $W/b.pid ] && kill $(cat $W/b.pid) 2>/dev/null
 sleep 2
