@@ -80,6 +80,7 @@ impl Server {
 fn options(url: &str, layout: Layout, agents: u32, visitors: u32, mode: Mode) -> Options {
     Options {
         url: url.to_owned(),
+        extra_urls: Vec::new(),
         allow_remote: false,
         agents,
         visitors,

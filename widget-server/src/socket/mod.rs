@@ -210,11 +210,16 @@ pub fn chat_rooms(
 /// node's sockets at least (the others catch up with `sync`).
 async fn emit_event(st: &AppState, op: BroadcastOperators, ev: &ServerEvent) {
     let op = reach(st, op);
-    if let Err(e) = emit_to(op.clone(), ev).await {
-        tracing::warn!(error = %e, event = ev.name(), "push to other nodes failed; pushing locally");
-        if let Err(e) = emit_to(op.local(), ev).await {
-            tracing::warn!(error = %e, event = ev.name(), "push failed for some sockets");
+    match emit_to(op.clone(), ev).await {
+        Ok(()) => {}
+        // Not published: nothing was sent yet, not even locally.
+        Err(socketioxide::BroadcastError::Adapter(e)) => {
+            tracing::warn!(error = %e, event = ev.name(), "push to other nodes failed; pushing locally");
+            if let Err(e) = emit_to(op.local(), ev).await {
+                tracing::warn!(error = %e, event = ev.name(), "push failed for some sockets");
+            }
         }
+        Err(e) => tracing::warn!(error = %e, event = ev.name(), "push failed for some sockets"),
     }
 }
 
@@ -343,9 +348,13 @@ async fn push_queue_positions(
 pub async fn disconnect_token(state: &AppState, jti: &str) {
     if let Some(agents) = state.io.of(shared::events::AGENT_NS) {
         let op = reach(state, agents.within(format!("jti:{jti}")));
-        if let Err(e) = op.clone().disconnect().await {
-            tracing::warn!(error = %e, "could not disconnect revoked sockets on other nodes");
-            let _ = op.local().disconnect().await;
+        match op.clone().disconnect().await {
+            Ok(()) => {}
+            Err(socketioxide::BroadcastError::Adapter(e)) => {
+                tracing::warn!(error = %e, "could not disconnect revoked sockets on other nodes");
+                let _ = op.local().disconnect().await;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not disconnect revoked sockets"),
         }
     }
 }
