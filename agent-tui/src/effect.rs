@@ -5,6 +5,7 @@ pub use crate::net::attachments::AttachmentCmd;
 pub use crate::net::canned::CannedCmd;
 pub use crate::net::chats::ChatCmd;
 pub use crate::net::directory::DirectoryCmd;
+pub use crate::net::kb::KbCmd;
 pub use crate::net::session::SessionCmd;
 use crate::state::{OutboxItem, Session};
 
@@ -35,6 +36,7 @@ pub enum NetCmd {
     Directory(DirectoryCmd),
     Canned(CannedCmd),
     Attachments(AttachmentCmd),
+    Kb(KbCmd),
 }
 
 macro_rules! into_effect {
@@ -58,4 +60,5 @@ into_effect!(
     DirectoryCmd => Directory,
     CannedCmd => Canned,
     AttachmentCmd => Attachments,
+    KbCmd => Kb,
 );

@@ -11,6 +11,7 @@ pub use crate::net::attachments::AttachmentReply;
 pub use crate::net::canned::CannedReply;
 pub use crate::net::chats::{ChatOp, ChatReply};
 pub use crate::net::directory::DirectoryReply;
+pub use crate::net::kb::KbReply;
 pub use crate::net::session::SessionReply;
 
 // Messages move through a channel a few at a time; boxing the network variant
@@ -69,6 +70,7 @@ pub enum NetEvent {
     Directory(DirectoryReply),
     Canned(CannedReply),
     Attachments(AttachmentReply),
+    Kb(KbReply),
     /// A request that has no better place to report: shown in the message line.
     Failed {
         what: String,

@@ -240,6 +240,24 @@ impl Rest {
         Ok(out)
     }
 
+    /// Knowledge-base search (ranked, with snippets): the first page.
+    pub async fn kb_search(&self, q: &str) -> Result<Vec<shared::kb::ArticleHit>, RestError> {
+        let p: Page<shared::kb::ArticleHit> = self
+            .send(
+                self.http
+                    .get(format!("{}/kb/articles", self.base))
+                    .query(&[("q", q), ("per_page", "50")]),
+            )
+            .await?;
+        Ok(p.items)
+    }
+
+    /// One article (the server counts the read).
+    pub async fn kb_article(&self, id: &str) -> Result<shared::kb::Article, RestError> {
+        self.send(self.http.get(format!("{}/kb/articles/{id}", self.base)))
+            .await
+    }
+
     pub async fn create_canned(&self, input: &CannedInput) -> Result<CannedResponse, RestError> {
         self.send(
             self.http

@@ -23,6 +23,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
         NetEvent::Directory(r) => directory::on_reply(state, r, fx),
         NetEvent::Canned(r) => chats::on_canned_reply(state, r, fx),
         NetEvent::Attachments(r) => chats::on_attachment_reply(state, r),
+        NetEvent::Kb(r) => crate::update::views::kb::on_reply(state, r),
         NetEvent::Failed { what, error } => {
             flash(state, FlashLevel::Error, format!("{what}: {error}"));
         }

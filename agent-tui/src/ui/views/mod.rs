@@ -2,4 +2,5 @@
 //! what its view adds to the bars (hints, counts, filters).
 
 pub mod chats;
+pub mod kb;
 pub mod notifications;

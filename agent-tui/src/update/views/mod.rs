@@ -2,4 +2,5 @@
 //! commands, actions, what it does with the network and the session).
 
 pub mod chats;
+pub mod kb;
 pub mod notifications;
