@@ -252,6 +252,13 @@ impl Rest {
         Ok(p.items)
     }
 
+    /// Imports Markdown files with front matter (supervisors and admins).
+    pub async fn kb_import(&self, files: &shared::kb::KbFiles) -> Result<(), RestError> {
+        self.send_raw(self.http.post(format!("{}/kb/import", self.base)).json(files))
+            .await
+            .map(|_| ())
+    }
+
     /// One article (the server counts the read).
     pub async fn kb_article(&self, id: &str) -> Result<shared::kb::Article, RestError> {
         self.send(self.http.get(format!("{}/kb/articles/{id}", self.base)))
