@@ -254,9 +254,13 @@ impl Rest {
 
     /// Imports Markdown files with front matter (supervisors and admins).
     pub async fn kb_import(&self, files: &shared::kb::KbFiles) -> Result<(), RestError> {
-        self.send_raw(self.http.post(format!("{}/kb/import", self.base)).json(files))
-            .await
-            .map(|_| ())
+        self.send_raw(
+            self.http
+                .post(format!("{}/kb/import", self.base))
+                .json(files),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// One article (the server counts the read).
