@@ -8,11 +8,12 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     assert_eq!(s.view, ViewId::Chats);
     press(&mut s, "g n");
     assert_eq!(s.view, ViewId::Notifications);
+    press(&mut s, "g k");
+    assert_eq!(s.view, ViewId::KnowledgeBase);
     press(&mut s, "g c");
     assert_eq!(s.view, ViewId::Chats);
     for (keys, title) in [
         ("g t", "Tickets"),
-        ("g k", "Knowledge base"),
         ("g d", "Dashboard"),
         ("g r", "Reports"),
         ("g p", "Profile"),
@@ -38,7 +39,7 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     run_cmd(&mut s, "view frob");
     let f = s.flash.clone().unwrap();
     assert_eq!(f.level, FlashLevel::Warn);
-    assert_eq!(f.text, "No view named \"frob\": chats, notifications");
+    assert_eq!(f.text, "No view named \"frob\": chats, notifications, knowledge_base");
     assert_eq!(s.view, ViewId::Chats);
 }
 
@@ -47,7 +48,7 @@ fn view_names_complete_and_commands_belong_to_their_view() {
     let mut s = three_chats();
     let (prefix, c) = crate::update::complete(&s, "view ");
     assert_eq!(prefix, "view ");
-    assert_eq!(c, ["chats", "notifications"]);
+    assert_eq!(c, ["chats", "notifications", "knowledge_base"]);
     let (_, c) = crate::update::complete(&s, "view n");
     assert_eq!(c, ["notifications"]);
     // The Chats view offers its commands and the global ones…
