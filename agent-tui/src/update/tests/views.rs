@@ -39,7 +39,10 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     run_cmd(&mut s, "view frob");
     let f = s.flash.clone().unwrap();
     assert_eq!(f.level, FlashLevel::Warn);
-    assert_eq!(f.text, "No view named \"frob\": chats, notifications, knowledge_base");
+    assert_eq!(
+        f.text,
+        "No view named \"frob\": chats, notifications, knowledge_base"
+    );
     assert_eq!(s.view, ViewId::Chats);
 }
 
