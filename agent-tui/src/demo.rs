@@ -252,6 +252,8 @@ pub async fn run(
     }));
     wait_healthy(&server).await?;
     seed_canned(&server).await?;
+    seed_kb(&server).await?;
+
     let dept_ids: Vec<(String, String)> = depts.into_iter().map(|d| (d.name, d.id)).collect();
     seed_tickets(&server, &dept_ids).await?;
 
@@ -394,6 +396,118 @@ async fn seed_canned(server: &str) -> anyhow::Result<()> {
 
 /// Adds the helpdesk's tickets (see `demo_tickets`), as the demo supervisor.
 async fn seed_tickets(server: &str, depts: &[(String, String)]) -> anyhow::Result<()> {
+/// The knowledge base of a projector shop: Markdown files with front matter, the
+/// same files `POST /kb/import` takes (and the server's ranking tests search).
+const KB_FILES: &[(&str, &str)] = &[
+    ("4k-support.md", include_str!("../demo-kb/4k-support.md")),
+    (
+        "apps-netflix.md",
+        include_str!("../demo-kb/apps-netflix.md"),
+    ),
+    (
+        "bluetooth-speaker-pairing.md",
+        include_str!("../demo-kb/bluetooth-speaker-pairing.md"),
+    ),
+    (
+        "brightness-dark-room.md",
+        include_str!("../demo-kb/brightness-dark-room.md"),
+    ),
+    ("casting-lag.md", include_str!("../demo-kb/casting-lag.md")),
+    (
+        "ceiling-mount.md",
+        include_str!("../demo-kb/ceiling-mount.md"),
+    ),
+    (
+        "factory-reset.md",
+        include_str!("../demo-kb/factory-reset.md"),
+    ),
+    ("fan-noise.md", include_str!("../demo-kb/fan-noise.md")),
+    (
+        "firmware-update.md",
+        include_str!("../demo-kb/firmware-update.md"),
+    ),
+    (
+        "first-time-setup.md",
+        include_str!("../demo-kb/first-time-setup.md"),
+    ),
+    (
+        "focus-blurry-picture.md",
+        include_str!("../demo-kb/focus-blurry-picture.md"),
+    ),
+    (
+        "hdmi-arc-soundbar.md",
+        include_str!("../demo-kb/hdmi-arc-soundbar.md"),
+    ),
+    (
+        "hdmi-no-signal.md",
+        include_str!("../demo-kb/hdmi-no-signal.md"),
+    ),
+    (
+        "internal-discount-codes.md",
+        include_str!("../demo-kb/internal-discount-codes.md"),
+    ),
+    (
+        "internal-escalation-hardware.md",
+        include_str!("../demo-kb/internal-escalation-hardware.md"),
+    ),
+    (
+        "keystone-correction.md",
+        include_str!("../demo-kb/keystone-correction.md"),
+    ),
+    ("lamp-life.md", include_str!("../demo-kb/lamp-life.md")),
+    ("no-sound.md", include_str!("../demo-kb/no-sound.md")),
+    (
+        "order-change-cancel.md",
+        include_str!("../demo-kb/order-change-cancel.md"),
+    ),
+    (
+        "overheating-shutdown.md",
+        include_str!("../demo-kb/overheating-shutdown.md"),
+    ),
+    (
+        "remote-not-working.md",
+        include_str!("../demo-kb/remote-not-working.md"),
+    ),
+    (
+        "returns-refunds.md",
+        include_str!("../demo-kb/returns-refunds.md"),
+    ),
+    (
+        "screen-mirroring-android.md",
+        include_str!("../demo-kb/screen-mirroring-android.md"),
+    ),
+    (
+        "screen-mirroring-iphone.md",
+        include_str!("../demo-kb/screen-mirroring-iphone.md"),
+    ),
+    (
+        "screen-size-distance.md",
+        include_str!("../demo-kb/screen-size-distance.md"),
+    ),
+    (
+        "shipping-times.md",
+        include_str!("../demo-kb/shipping-times.md"),
+    ),
+    (
+        "usb-media-playback.md",
+        include_str!("../demo-kb/usb-media-playback.md"),
+    ),
+    (
+        "warranty-policy.md",
+        include_str!("../demo-kb/warranty-policy.md"),
+    ),
+    (
+        "wifi-connect.md",
+        include_str!("../demo-kb/wifi-connect.md"),
+    ),
+    (
+        "wzatco-e3-specs.md",
+        include_str!("../demo-kb/wzatco-e3-specs.md"),
+    ),
+];
+
+/// Imports the demo knowledge base, as the demo supervisor.
+async fn seed_kb(server: &str) -> anyhow::Result<()> {
     let rest = Rest::new(server)?;
     let a = rest
         .login(DEMO_EMAIL, DEMO_PASSWORD, false)
@@ -408,6 +522,16 @@ async fn seed_tickets(server: &str, depts: &[(String, String)]) -> anyhow::Resul
         .map(|a| (a.email, a.id))
         .collect();
     crate::demo_tickets::seed(&rest, depts, &agents).await?;
+    let files = KB_FILES
+        .iter()
+        .map(|(name, content)| shared::kb::KbFile {
+            name: (*name).to_owned(),
+            content: (*content).to_owned(),
+        })
+        .collect();
+    rest.kb_import(&shared::kb::KbFiles { files })
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding the knowledge base: {}", e.message()))?;
     let _ = rest.logout().await;
     Ok(())
 }

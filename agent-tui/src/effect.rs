@@ -5,6 +5,7 @@ pub use crate::net::attachments::AttachmentCmd;
 pub use crate::net::canned::CannedCmd;
 pub use crate::net::chats::ChatCmd;
 pub use crate::net::directory::DirectoryCmd;
+pub use crate::net::kb::KbCmd;
 pub use crate::net::session::SessionCmd;
 pub use crate::net::tickets::TicketCmd;
 use crate::state::{OutboxItem, Session};
@@ -37,6 +38,7 @@ pub enum NetCmd {
     Canned(CannedCmd),
     Attachments(AttachmentCmd),
     Tickets(TicketCmd),
+    Kb(KbCmd),
 }
 
 macro_rules! into_effect {
@@ -61,4 +63,5 @@ into_effect!(
     CannedCmd => Canned,
     AttachmentCmd => Attachments,
     TicketCmd => Tickets,
+    KbCmd => Kb,
 );

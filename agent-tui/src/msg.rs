@@ -11,6 +11,7 @@ pub use crate::net::attachments::AttachmentReply;
 pub use crate::net::canned::CannedReply;
 pub use crate::net::chats::{ChatOp, ChatReply};
 pub use crate::net::directory::DirectoryReply;
+pub use crate::net::kb::KbReply;
 pub use crate::net::session::SessionReply;
 pub use crate::net::tickets::{TicketOp, TicketReply};
 
@@ -71,6 +72,7 @@ pub enum NetEvent {
     Canned(CannedReply),
     Attachments(AttachmentReply),
     Tickets(TicketReply),
+    Kb(KbReply),
     /// A request that has no better place to report: shown in the message line.
     Failed {
         what: String,

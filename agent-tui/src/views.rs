@@ -13,10 +13,12 @@ use crate::effect::Effect;
 use crate::state::{State, ViewId};
 use crate::ui::Theme;
 use crate::update::commands::Command;
-use crate::update::views::{chats::Chats, notifications::Notifications, tickets::Tickets};
+use crate::update::views::{
+    chats::Chats, kb::KnowledgeBase, notifications::Notifications, tickets::Tickets,
+};
 
 /// Views in tab order. Adding a view is one line here (and its modules).
-static VIEWS: &[&dyn View] = &[&Chats, &Tickets, &Notifications];
+static VIEWS: &[&dyn View] = &[&Chats, &Tickets, &Notifications, &KnowledgeBase];
 
 /// What happened to the session or the connection, for views that keep something
 /// about it (typing, the outbox, caches).

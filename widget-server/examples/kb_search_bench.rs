@@ -102,7 +102,7 @@ impl Words {
         let r = self.next();
         // About one word in 40 is a product word: each is in roughly one article in
         // ten, as a real help center's specific terms are (most are rarer).
-        if r % 40 == 0 {
+        if r.is_multiple_of(40) {
             return DOMAIN[(r / 40) as usize % DOMAIN.len()].to_owned();
         }
         let n = 2 + (r >> 8) as usize % 2;
@@ -126,7 +126,7 @@ fn articles(n: usize) -> Vec<ArticleFile> {
                 category_id: None,
                 tags: vec![w.word(), w.word()],
                 status: ArticleStatus::Published,
-                visibility: if i % 10 == 0 {
+                visibility: if i.is_multiple_of(10) {
                     Visibility::Internal
                 } else {
                     Visibility::Public

@@ -7,6 +7,7 @@ pub mod canned;
 pub mod chats;
 pub mod directory;
 pub mod files;
+pub mod kb;
 pub mod rest;
 pub mod sanitize;
 pub mod session;
@@ -187,6 +188,7 @@ impl Worker {
             NetCmd::Chats(c) => self.chats(c),
             NetCmd::Directory(c) => self.directory(c),
             NetCmd::Canned(c) => self.canned(c),
+            NetCmd::Kb(c) => self.kb(c),
             NetCmd::Attachments(c) => self.attachments(c),
             NetCmd::Tickets(c) => self.tickets(c),
         }

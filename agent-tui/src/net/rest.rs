@@ -240,6 +240,35 @@ impl Rest {
         Ok(out)
     }
 
+    /// Knowledge-base search (ranked, with snippets): the first page.
+    pub async fn kb_search(&self, q: &str) -> Result<Vec<shared::kb::ArticleHit>, RestError> {
+        let p: Page<shared::kb::ArticleHit> = self
+            .send(
+                self.http
+                    .get(format!("{}/kb/articles", self.base))
+                    .query(&[("q", q), ("per_page", "50")]),
+            )
+            .await?;
+        Ok(p.items)
+    }
+
+    /// Imports Markdown files with front matter (supervisors and admins).
+    pub async fn kb_import(&self, files: &shared::kb::KbFiles) -> Result<(), RestError> {
+        self.send_raw(
+            self.http
+                .post(format!("{}/kb/import", self.base))
+                .json(files),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// One article (the server counts the read).
+    pub async fn kb_article(&self, id: &str) -> Result<shared::kb::Article, RestError> {
+        self.send(self.http.get(format!("{}/kb/articles/{id}", self.base)))
+            .await
+    }
+
     pub async fn create_canned(&self, input: &CannedInput) -> Result<CannedResponse, RestError> {
         self.send(
             self.http

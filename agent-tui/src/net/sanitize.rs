@@ -117,6 +117,25 @@ impl Sanitize for Message {
     }
 }
 
+impl Sanitize for shared::kb::Article {
+    fn sanitize(&mut self) {
+        line(&mut self.id);
+        line(&mut self.slug);
+        line(&mut self.title);
+        text(&mut self.body);
+        opt_line(&mut self.category_id);
+        self.tags.iter_mut().for_each(line);
+        line(&mut self.author_id);
+    }
+}
+
+impl Sanitize for shared::kb::ArticleHit {
+    fn sanitize(&mut self) {
+        self.article.sanitize();
+        line(&mut self.snippet);
+    }
+}
+
 impl Sanitize for Rating {
     fn sanitize(&mut self) {
         opt_text(&mut self.comment);

@@ -24,6 +24,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
         NetEvent::Canned(r) => chats::on_canned_reply(state, r, fx),
         NetEvent::Attachments(r) => chats::on_attachment_reply(state, r),
         NetEvent::Tickets(r) => tickets::on_reply(state, r, fx),
+        NetEvent::Kb(r) => crate::update::views::kb::on_reply(state, r),
         NetEvent::Failed { what, error } => {
             flash(state, FlashLevel::Error, format!("{what}: {error}"));
         }

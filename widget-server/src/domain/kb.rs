@@ -738,7 +738,7 @@ mod tests {
         assert!(parse_search("   ").unwrap().is_empty());
         assert!(parse_search(&"x".repeat(MAX_SEARCH_CHARS + 1)).is_err());
         assert!(parse_search("a\u{7}b").is_err());
-        let many = parse_search(&"w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14").unwrap();
+        let many = parse_search("w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14").unwrap();
         assert_eq!(many.terms.len(), MAX_QUERY_TERMS);
     }
 

@@ -18,6 +18,7 @@ use crate::update::tests::{T0, chat, message, press, signed_in, type_text};
 use crate::update::update;
 
 mod errors;
+mod kb;
 mod notifications;
 mod tickets;
 

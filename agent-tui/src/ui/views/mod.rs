@@ -2,5 +2,6 @@
 //! what its view adds to the bars (hints, counts, filters).
 
 pub mod chats;
+pub mod kb;
 pub mod notifications;
 pub mod tickets;

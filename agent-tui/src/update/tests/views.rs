@@ -8,13 +8,14 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     assert_eq!(s.view, ViewId::Chats);
     press(&mut s, "g n");
     assert_eq!(s.view, ViewId::Notifications);
+    press(&mut s, "g k");
+    assert_eq!(s.view, ViewId::KnowledgeBase);
     press(&mut s, "g c");
     assert_eq!(s.view, ViewId::Chats);
     press(&mut s, "g t");
     assert_eq!(s.view, ViewId::Tickets);
     press(&mut s, "g c");
     for (keys, title) in [
-        ("g k", "Knowledge base"),
         ("g d", "Dashboard"),
         ("g r", "Reports"),
         ("g p", "Profile"),
@@ -42,7 +43,7 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     assert_eq!(f.level, FlashLevel::Warn);
     assert_eq!(
         f.text,
-        "No view named \"frob\": chats, tickets, notifications"
+        "No view named \"frob\": chats, tickets, notifications, knowledge_base"
     );
     assert_eq!(s.view, ViewId::Chats);
 }
@@ -52,7 +53,7 @@ fn view_names_complete_and_commands_belong_to_their_view() {
     let mut s = three_chats();
     let (prefix, c) = crate::update::complete(&s, "view ");
     assert_eq!(prefix, "view ");
-    assert_eq!(c, ["chats", "tickets", "notifications"]);
+    assert_eq!(c, ["chats", "tickets", "notifications", "knowledge_base"]);
     let (_, c) = crate::update::complete(&s, "view n");
     assert_eq!(c, ["notifications"]);
     // The Chats view offers its commands and the global ones…

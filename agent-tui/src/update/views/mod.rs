@@ -2,5 +2,6 @@
 //! commands, actions, what it does with the network and the session).
 
 pub mod chats;
+pub mod kb;
 pub mod notifications;
 pub mod tickets;
