@@ -396,6 +396,24 @@ async fn seed_canned(server: &str) -> anyhow::Result<()> {
 
 /// Adds the helpdesk's tickets (see `demo_tickets`), as the demo supervisor.
 async fn seed_tickets(server: &str, depts: &[(String, String)]) -> anyhow::Result<()> {
+    let rest = Rest::new(server)?;
+    let a = rest
+        .login(DEMO_EMAIL, DEMO_PASSWORD, false)
+        .await
+        .map_err(|e| anyhow::anyhow!("demo sign-in failed: {}", e.message()))?;
+    let rest = rest.with_token(a.token);
+    let agents: Vec<(String, String)> = rest
+        .agents()
+        .await
+        .map_err(|e| anyhow::anyhow!("seeding tickets: {}", e.message()))?
+        .into_iter()
+        .map(|a| (a.email, a.id))
+        .collect();
+    crate::demo_tickets::seed(&rest, depts, &agents).await?;
+    let _ = rest.logout().await;
+    Ok(())
+}
+
 /// The knowledge base of a projector shop: Markdown files with front matter, the
 /// same files `POST /kb/import` takes (and the server's ranking tests search).
 const KB_FILES: &[(&str, &str)] = &[
@@ -514,14 +532,6 @@ async fn seed_kb(server: &str) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("demo sign-in failed: {}", e.message()))?;
     let rest = rest.with_token(a.token);
-    let agents: Vec<(String, String)> = rest
-        .agents()
-        .await
-        .map_err(|e| anyhow::anyhow!("seeding tickets: {}", e.message()))?
-        .into_iter()
-        .map(|a| (a.email, a.id))
-        .collect();
-    crate::demo_tickets::seed(&rest, depts, &agents).await?;
     let files = KB_FILES
         .iter()
         .map(|(name, content)| shared::kb::KbFile {

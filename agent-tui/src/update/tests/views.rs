@@ -15,11 +15,7 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     press(&mut s, "g t");
     assert_eq!(s.view, ViewId::Tickets);
     press(&mut s, "g c");
-    for (keys, title) in [
-        ("g d", "Dashboard"),
-        ("g r", "Reports"),
-        ("g p", "Profile"),
-    ] {
+    for (keys, title) in [("g d", "Dashboard"), ("g r", "Reports"), ("g p", "Profile")] {
         press(&mut s, keys);
         assert_eq!(s.view, ViewId::Chats, "{keys}");
         let f = s.flash.clone().unwrap();
