@@ -15,12 +15,32 @@ use crate::state::State;
 use crate::views;
 
 pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
+    let right = me_spans(state, t);
+    let rw: usize = right.iter().map(|s| width(&s.content)).sum();
+    let mut left = tabs(state, t, false);
+    if left.iter().map(|s| width(&s.content)).sum::<usize>() + rw > area.width as usize {
+        // Short of room: the other views by their short names.
+        left = tabs(state, t, true);
+    }
+    let lw: usize = left.iter().map(|s| width(&s.content)).sum();
+    let gap = (area.width as usize).saturating_sub(lw + rw);
+    let mut spans = left;
+    spans.push(Span::styled(" ".repeat(gap), t.bar));
+    spans.extend(right);
+    f.render_widget(Paragraph::new(Line::from(spans)).style(t.bar), area);
+}
+
+fn tabs<'a>(state: &'a State, t: &Theme, short: bool) -> Vec<Span<'a>> {
     let mut left = vec![
         Span::styled(" ◆ Agent Panel ", t.bar.add_modifier(Modifier::BOLD)),
         Span::styled("│ ", t.bar),
     ];
     for v in views::all() {
-        let title = v.id().title();
+        let title = if short && v.id() != state.view {
+            v.id().short_title()
+        } else {
+            v.id().title()
+        };
         if v.id() == state.view {
             left.push(Span::styled(
                 format!("[{title}]"),
@@ -37,6 +57,10 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
     if let Some(extra) = views::active(state).topbar(state) {
         left.push(Span::styled(format!("│ {extra} "), t.bar));
     }
+    left
+}
+
+fn me_spans<'a>(state: &'a State, t: &Theme) -> Vec<Span<'a>> {
     let mut right = Vec::new();
     if let Some(me) = state.me() {
         right.push(Span::styled(format!(" {} ", me.name), t.bar));
@@ -49,11 +73,5 @@ pub fn render(state: &State, t: &Theme, f: &mut Frame, area: Rect) {
             t.bar.patch(status_style(t, me.status)),
         ));
     }
-    let lw: usize = left.iter().map(|s| width(&s.content)).sum();
-    let rw: usize = right.iter().map(|s| width(&s.content)).sum();
-    let gap = (area.width as usize).saturating_sub(lw + rw);
-    let mut spans = left;
-    spans.push(Span::styled(" ".repeat(gap), t.bar));
-    spans.extend(right);
-    f.render_widget(Paragraph::new(Line::from(spans)).style(t.bar), area);
+    right
 }

@@ -24,19 +24,21 @@ struct Info {
     /// For `:view NAME`, the config file (`[keymap.NAME]`, `go_NAME`).
     name: &'static str,
     title: &'static str,
+    /// The title where the top bar is short of room.
+    short: &'static str,
     /// `g` then this key goes to the view.
     key: char,
 }
 
 #[rustfmt::skip]
 const INFO: &[Info] = &[
-    Info { id: ViewId::Chats, name: "chats", title: "Chats", key: 'c' },
-    Info { id: ViewId::Notifications, name: "notifications", title: "Notifications", key: 'n' },
-    Info { id: ViewId::Tickets, name: "tickets", title: "Tickets", key: 't' },
-    Info { id: ViewId::KnowledgeBase, name: "knowledge_base", title: "Knowledge base", key: 'k' },
-    Info { id: ViewId::Dashboard, name: "dashboard", title: "Dashboard", key: 'd' },
-    Info { id: ViewId::Reports, name: "reports", title: "Reports", key: 'r' },
-    Info { id: ViewId::Profile, name: "profile", title: "Profile", key: 'p' },
+    Info { id: ViewId::Chats, name: "chats", title: "Chats", short: "Chats", key: 'c' },
+    Info { id: ViewId::Notifications, name: "notifications", title: "Notifications", short: "Notif", key: 'n' },
+    Info { id: ViewId::Tickets, name: "tickets", title: "Tickets", short: "Tickets", key: 't' },
+    Info { id: ViewId::KnowledgeBase, name: "knowledge_base", title: "Knowledge base", short: "KB", key: 'k' },
+    Info { id: ViewId::Dashboard, name: "dashboard", title: "Dashboard", short: "Dash", key: 'd' },
+    Info { id: ViewId::Reports, name: "reports", title: "Reports", short: "Reports", key: 'r' },
+    Info { id: ViewId::Profile, name: "profile", title: "Profile", short: "Profile", key: 'p' },
 ];
 
 impl ViewId {
@@ -55,6 +57,10 @@ impl ViewId {
 
     pub fn title(self) -> &'static str {
         self.info().title
+    }
+
+    pub fn short_title(self) -> &'static str {
+        self.info().short
     }
 
     pub fn key(self) -> char {
