@@ -68,9 +68,11 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Counts> 
         .await
         .context("cannot create the PostgreSQL schema")?;
 
+    // The report rollup (`report_*`) is derived from the messages: not copied, the
+    // first report on PostgreSQL rebuilds it.
     let mut tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_sqlx%' ORDER BY name",
+         AND name NOT LIKE '_sqlx%' AND name NOT LIKE 'report_%' ORDER BY name",
     )
     .fetch_all(&sqlite)
     .await?;
