@@ -43,6 +43,33 @@ enum Command {
     Logout,
     /// Start an embedded server with simulated visitors and open the console.
     Demo(agent_tui::demo::DemoArgs),
+    /// Download a report with the saved session (agents get their own figures).
+    Report {
+        /// First day (YYYY-MM-DD, in --tz) or an RFC 3339 time; default 30 days ago.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, included (or an RFC 3339 time, excluded); default today.
+        #[arg(long)]
+        to: Option<String>,
+        /// The timezone of the days (IANA name); default $TZ, else UTC.
+        #[arg(long, env = "TZ")]
+        tz: Option<String>,
+        /// json, csv or xlsx.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// summary, agents, timeseries or ratings.
+        #[arg(long, default_value = "agents")]
+        kind: String,
+        /// For timeseries: chats_handled, first_response_s, response_s, resolution_s, csat_pct.
+        #[arg(long)]
+        metric: Option<String>,
+        /// For timeseries: day, week or month.
+        #[arg(long)]
+        bucket: Option<String>,
+        /// Write to this new file (never overwritten) instead of standard output.
+        #[arg(long, short)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -127,5 +154,73 @@ async fn async_main(cli: Cli, utc_offset: time::UtcOffset) -> anyhow::Result<()>
             Ok(())
         }
         Command::Demo(args) => agent_tui::demo::run(args, dir, file, utc_offset).await,
+        Command::Report {
+            from,
+            to,
+            tz,
+            format,
+            kind,
+            metric,
+            bucket,
+            out,
+        } => {
+            let s = config::load_session(&dir)
+                .ok_or_else(|| anyhow::anyhow!("no saved session: run `agent-tui login` first"))?;
+            if !matches!(
+                kind.as_str(),
+                "summary" | "agents" | "timeseries" | "ratings"
+            ) {
+                anyhow::bail!("--kind must be summary, agents, timeseries or ratings");
+            }
+            if format == "xlsx" && out.is_none() {
+                anyhow::bail!("an XLSX report needs --out FILE");
+            }
+            let tz = tz.filter(|t| !t.is_empty() && !t.starts_with(':'));
+            let query: Vec<(&str, String)> = [
+                ("from", from),
+                ("to", to),
+                ("tz", tz),
+                ("format", Some(format)),
+                ("metric", metric),
+                ("bucket", bucket),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect();
+            let rest = Rest::new(&s.server)?.with_token(s.token.clone());
+            let bytes = rest
+                .report(&kind, &query)
+                .await
+                .map_err(|e| anyhow::anyhow!("the report failed: {}", e.message()))?;
+            match out {
+                Some(path) => {
+                    use std::io::Write;
+                    let mut f = std::fs::OpenOptions::new()
+                        .write(true)
+                        .create_new(true)
+                        .open(&path)
+                        .with_context(|| {
+                            format!("creating {} (it must not exist)", path.display())
+                        })?;
+                    f.write_all(&bytes)?;
+                    println!("Wrote {} ({} bytes)", path.display(), bytes.len());
+                }
+                None => {
+                    use std::io::Write;
+                    let text = String::from_utf8_lossy(&bytes);
+                    // Customer comments are untrusted text: no control characters
+                    // reach the terminal.
+                    let clean: String = text
+                        .chars()
+                        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+                        .collect();
+                    std::io::stdout().lock().write_all(clean.as_bytes())?;
+                    if !clean.ends_with('\n') {
+                        println!();
+                    }
+                }
+            }
+            Ok(())
+        }
     }
 }

@@ -75,9 +75,12 @@ pub async fn sqlite_to_postgres(from: &str, to: &str) -> anyhow::Result<Counts> 
         .context("cannot create the PostgreSQL schema")?;
 
     // The kb_fts* tables are SQLite's full-text indexes; PostgreSQL computes its own.
+    // The report rollup (`report_*`) is derived from the messages: not copied, the
+    // first report on PostgreSQL rebuilds it.
     let mut tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-         AND name NOT LIKE '_sqlx%' AND name NOT LIKE 'kb_fts%' ORDER BY name",
+         AND name NOT LIKE '_sqlx%' AND name NOT LIKE 'kb_fts%' AND name NOT LIKE 'report_%' \
+         ORDER BY name",
     )
     .fetch_all(&sqlite)
     .await?;

@@ -220,6 +220,21 @@ impl Rest {
         Ok(p.items)
     }
 
+    /// A report (`summary`, `agents`, `timeseries`, `ratings`) as the server sends
+    /// it: JSON, CSV or XLSX bytes.
+    pub async fn report(
+        &self,
+        kind: &str,
+        query: &[(&str, String)],
+    ) -> Result<bytes::Bytes, RestError> {
+        self.fetch(
+            self.http
+                .get(format!("{}/reports/{kind}", self.base))
+                .query(query),
+        )
+        .await
+    }
+
     /// Every canned response the agent may use (their own and the team's).
     pub async fn canned(&self) -> Result<Vec<CannedResponse>, RestError> {
         let mut out = Vec::new();

@@ -75,7 +75,7 @@ pub async fn agents(
         })
         .map(|a| (a.id, a.name))
         .collect();
-    named.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+    named.sort_by_key(|a| a.1.to_lowercase());
     Ok(AgentsReport {
         period: report::wire_period(period),
         items: report::agent_rows(&named, &totals, &values),
