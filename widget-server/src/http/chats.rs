@@ -195,28 +195,15 @@ async fn customer(
         .customer_profile(&id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no customer {id}")))?;
-    // An agent sees customers who have chatted in their departments or with them.
-    let visible = auth.actor.sees_every_customer() || {
-        let f = ChatFilter {
-            status: None,
-            department_id: None,
-            assignee_id: None,
-            customer_id: Some(id.clone()),
-            q: None,
-            sort: ChatSort::Newest,
-            page: 1,
-            per_page: 1,
-        };
-        state.store.chats(&auth.actor, &f).await?.total > 0
-    };
     let mut profile = profile;
     profile.tickets = state.store.tickets_of_customer(&id).await?;
-    // ... or who has a ticket they may see.
-    let visible = visible
-        || profile.tickets.iter().any(|t| {
-            auth.actor
-                .may_see_chat(&t.department_id, t.assignee_id.as_deref())
-        });
+    let visible =
+        super::customers::sees_customer(&state, &auth.actor, &id, &profile.tickets).await?;
+    profile.notes = if visible {
+        state.store.customer_notes(&id).await?
+    } else {
+        Vec::new()
+    };
     if !visible {
         return Err(
             ApiError::forbidden("this customer has not chatted with your departments").into(),

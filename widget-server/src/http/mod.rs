@@ -4,6 +4,7 @@ mod attachments;
 mod auth;
 mod canned;
 mod chats;
+mod customers;
 mod directory;
 mod tickets;
 mod transcript;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(attachments::router())
         .merge(canned::router())
         .merge(chats::router())
+        .merge(customers::router())
         .merge(directory::router())
         .merge(tickets::router())
         .merge(visitor::router().layer(visitor_cors(&state.config.allowed_origins)))

@@ -13,8 +13,8 @@ use shared::events::{
     ServerEvent,
 };
 use shared::model::{
-    Agent, AgentStatus, Attachment, Chat, ChatStatus, Customer, CustomerProfile, Department,
-    EventId, Message, MessageKind, Page, Role, Seq,
+    Agent, AgentStatus, Attachment, Chat, ChatStatus, Customer, CustomerNote, CustomerProfile,
+    Department, EventId, Message, MessageKind, Page, Role, Seq,
 };
 use shared::ticket::{
     EntryKind, LinkKind, Ticket, TicketEntry, TicketEntryEvent, TicketEvent, TicketPriority,
@@ -27,6 +27,7 @@ pub mod postgres;
 pub mod sqlite;
 
 pub use crate::domain::audience::{customer_message, customer_view, visitor_attachment_url};
+pub use crate::domain::customer::CustomerEdit;
 pub use crate::domain::quota::UploadQuota;
 pub use crate::domain::ticket::TicketChanges;
 pub use crate::domain::{Actor, Audience, Published};
@@ -228,6 +229,30 @@ pub trait VisitorStore: Send + Sync {
     async fn customer_profile(&self, id: &str) -> StoreResult<Option<CustomerProfile>>;
     async fn block(&self, actor: &Actor, customer_id: &str, blocked: bool)
     -> StoreResult<Customer>;
+    /// Writes a validated edit (the caller checked the actor may edit this customer)
+    /// and logs `customer:updated`.
+    async fn update_customer(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        edit: CustomerEdit,
+    ) -> StoreResult<Customer>;
+    /// The customer's internal notes, newest first.
+    async fn customer_notes(&self, customer_id: &str) -> StoreResult<Vec<CustomerNote>>;
+    /// Adds an internal note (the body is validated) by `actor`.
+    async fn add_customer_note(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        body: String,
+    ) -> StoreResult<CustomerNote>;
+    /// Deletes a note of this customer: its author, a supervisor or an admin.
+    async fn delete_customer_note(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        note_id: &str,
+    ) -> StoreResult<()>;
 }
 
 /// Uploaded files.
