@@ -65,7 +65,7 @@ async fn customer_updated(t: &mut Tx, customer: &Customer) -> PgResult<()> {
     let department_id: Option<String> = sqlx::query_scalar(
         "SELECT department_id FROM chats WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 1",
     )
-    .bind(&customer_id)
+    .bind(customer_id)
     .fetch_optional(t.conn())
     .await?;
     let audience = Audience {
