@@ -235,3 +235,30 @@ async fn notes_are_kept_listed_newest_first_and_deleted_by_their_author_or_a_sup
     assert_eq!(profile["notes"], json!([]));
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_known_only_by_a_ticket_is_edited_by_the_tickets_department() {
+    let server = TestServer::start().await;
+    let rest = &server.rest;
+    let alice = server.login("alice@example.com").await;
+    let carol = server.login("carol@example.com").await;
+    let t = rest
+        .post(
+            Some(&alice),
+            "/tickets",
+            &json!({"subject": "Invoice", "body": "Wrong address", "customer_email": "ivy@example.com",
+                    "customer_name": "Ivy", "department_id": server.team.sales.id}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.body);
+    let path = format!("/customers/{}", t.body["customer"]["id"].as_str().unwrap());
+    let a = patch(rest, &alice, &path, &json!({"location": "Oslo"})).await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["location"], "Oslo");
+    patch(rest, &carol, &path, &json!({"location": "Bergen"}))
+        .await
+        .assert_error(403, "forbidden");
+    let p = rest.get(Some(&alice), &path).await;
+    assert_eq!(p.body["location"], "Oslo");
+    server.stop().await;
+}
