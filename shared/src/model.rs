@@ -149,6 +149,21 @@ pub struct CustomerProfile {
     /// The customer's tickets the reader may see, newest first (at most 100).
     #[serde(default)]
     pub tickets: Vec<crate::ticket::Ticket>,
+    /// Internal notes agents keep about the customer, newest first (never shown to
+    /// the customer).
+    #[serde(default)]
+    pub notes: Vec<CustomerNote>,
+}
+
+/// An internal note about a customer, written by an agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerNote {
+    pub id: String,
+    pub customer_id: CustomerId,
+    pub author: Author,
+    pub body: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -433,6 +448,7 @@ mod tests {
             customer: customer(),
             previous_chats: vec![],
             tickets: Vec::new(),
+            notes: Vec::new(),
         };
         let v = serde_json::to_value(&p).unwrap();
         assert_eq!(v["name"], "Ada");

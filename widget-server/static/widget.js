@@ -169,7 +169,7 @@ input,textarea{border:1px solid #b9bfcc;border-radius:8px;padding:8px 10px;backg
 
 const st = {
   token: store.get('token'), chatId: null, chat: null, list: [], last: 0, chatEv: 0, agentRead: 0, readSent: 0,
-  open: false, unread: 0, name: store.get('name') || '', email: store.get('email') || '', online: false,
+  open: false, unread: 0, name: (ds.name || store.get('name') || '').trim().slice(0, 100), email: (ds.email || store.get('email') || '').trim(), online: false,
 };
 st.prechat = cfg.prechat && !st.name;
 let sock = null, busy = false, score = 0, typingAt = 0, typingStop = 0, typingOffAt = 0;

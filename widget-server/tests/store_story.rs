@@ -32,6 +32,8 @@ use common::new_id;
 mod canned;
 #[path = "store_story/chat_lifecycle.rs"]
 mod chat_lifecycle;
+#[path = "store_story/customers.rs"]
+mod customers;
 #[path = "store_story/directory_and_visitors.rs"]
 mod directory_and_visitors;
 #[path = "store_story/files_sessions_sync.rs"]
@@ -49,6 +51,7 @@ mod working_chats;
 
 use canned::canned_responses;
 use chat_lifecycle::{blocking, close_rate_reopen, presence, read_receipts};
+use customers::customers;
 use directory_and_visitors::{directory, messages, starting_chats, visitors};
 use files_sessions_sync::{attachments, flood, syncing, tokens_and_passwords};
 use knowledge_base::knowledge_base;
@@ -150,6 +153,7 @@ async fn story(store: &dyn Store) {
     tickets(store, &team).await;
     knowledge_base(store, &team).await;
     reporting(store, &team).await;
+    customers(store, &team, &vera).await;
 
     // Everything committed so far was delivered, once, in event-id order, to the
     // right people; and what an admin replays is what was pushed.

@@ -228,6 +228,7 @@ mod tests {
                 summary("handed-to-a1", "billing", Some("a1")),
             ],
             tickets: Vec::new(),
+            notes: Vec::new(),
         };
         let ids = |p: CustomerProfile| -> Vec<String> {
             p.previous_chats.into_iter().map(|c| c.id).collect()

@@ -7,6 +7,7 @@
 pub mod actor;
 pub mod audience;
 pub mod chat;
+pub mod customer;
 pub mod kb;
 pub mod mention;
 pub mod metrics;

@@ -234,11 +234,13 @@ async fn customer(
             ApiError::forbidden("this customer has not chatted with your departments").into(),
         );
     }
+    let notes = state.store.customer_notes(&id).await?;
     Ok(Json(ProfilePage {
         profile: CustomerProfile {
             customer,
             previous_chats: chats.items,
             tickets,
+            notes,
         },
         previous_chats_total: chats.total,
         page,

@@ -4,6 +4,7 @@ mod attachments;
 mod auth;
 mod canned;
 mod chats;
+mod customers;
 mod directory;
 mod export;
 mod kb;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(attachments::router())
         .merge(canned::router())
         .merge(chats::router())
+        .merge(customers::router())
         .merge(directory::router())
         .merge(tickets::router())
         .merge(kb::router())

@@ -14,8 +14,8 @@ use shared::events::{
 };
 use shared::kb::{Article, ArticleHit, ArticleInput, Category, CategoryInput, ImportReport};
 use shared::model::{
-    Agent, AgentStatus, Attachment, Chat, ChatStatus, ChatSummary, Customer, CustomerProfile,
-    Department, EventId, Message, MessageKind, Page, Role, Seq,
+    Agent, AgentStatus, Attachment, Chat, ChatStatus, ChatSummary, Customer, CustomerNote,
+    CustomerProfile, Department, EventId, Message, MessageKind, Page, Role, Seq,
 };
 use shared::ticket::{
     EntryKind, LinkKind, Ticket, TicketEntry, TicketEntryEvent, TicketEvent, TicketPriority,
@@ -31,6 +31,7 @@ pub mod sqlite;
 pub use crate::domain::audience::{
     VisitorNumbers, customer_message, customer_view, visitor_attachment_url,
 };
+pub use crate::domain::customer::CustomerEdit;
 pub use crate::domain::kb::{ArticleFile, KbAudience, SearchQuery};
 pub use crate::domain::quota::UploadQuota;
 pub use crate::domain::report::{
@@ -272,6 +273,30 @@ pub trait VisitorStore: Send + Sync {
     ) -> StoreResult<Page<ChatSummary>>;
     async fn block(&self, actor: &Actor, customer_id: &str, blocked: bool)
     -> StoreResult<Customer>;
+    /// Writes a validated edit (the caller checked the actor may edit this customer)
+    /// and logs `customer:updated`.
+    async fn update_customer(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        edit: CustomerEdit,
+    ) -> StoreResult<Customer>;
+    /// The customer's internal notes, newest first.
+    async fn customer_notes(&self, customer_id: &str) -> StoreResult<Vec<CustomerNote>>;
+    /// Adds an internal note (the body is validated) by `actor`.
+    async fn add_customer_note(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        body: String,
+    ) -> StoreResult<CustomerNote>;
+    /// Deletes a note of this customer: its author, a supervisor or an admin.
+    async fn delete_customer_note(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        note_id: &str,
+    ) -> StoreResult<()>;
 }
 
 /// Uploaded files.

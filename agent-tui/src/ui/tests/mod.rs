@@ -188,6 +188,7 @@ fn busy() -> State {
                 }),
             }],
             tickets: Vec::new(),
+            notes: Vec::new(),
         })),
     );
     s.chats.outbox.push(OutboxItem {

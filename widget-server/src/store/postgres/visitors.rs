@@ -5,7 +5,10 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use shared::ApiError;
 use shared::events::{CustomerEvent, ServerEvent};
-use shared::model::{ChatStatus, ChatSummary, Customer, CustomerProfile, Page, Rating};
+use shared::model::{
+    Author, AuthorKind, ChatStatus, ChatSummary, Customer, CustomerNote, CustomerProfile, Page,
+    Rating,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -15,7 +18,8 @@ use crate::domain::ChatScope;
 use crate::domain::visitor::default_name;
 use crate::store::fail::inconsistent;
 use crate::store::{
-    Actor, Audience, Published, StoreResult, Visitor, VisitorStore, hash_token, new_id, now_ms, ts,
+    Actor, Audience, CustomerEdit, Published, StoreResult, Visitor, VisitorStore, hash_token,
+    new_id, now_ms, ts,
 };
 
 async fn op_block(
@@ -52,12 +56,19 @@ async fn op_block(
         .load_customer(&customer_id)
         .await?
         .ok_or_else(|| inconsistent("customer vanished"))?;
-    let payload = serde_json::to_string(&customer)?;
-    // Agents who can see the customer's chats hear of it (and supervisors/admins).
+    customer_updated(t, &customer).await?;
+    Ok(customer)
+}
+
+/// Logs and publishes `customer:updated` to the agents who can see the customer's
+/// chats (and supervisors/admins).
+async fn customer_updated(t: &mut Tx, customer: &Customer) -> PgResult<()> {
+    let customer_id = &customer.id;
+    let payload = serde_json::to_string(customer)?;
     let department_id: Option<String> = sqlx::query_scalar(
         "SELECT department_id FROM chats WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 1",
     )
-    .bind(&customer_id)
+    .bind(customer_id)
     .fetch_optional(t.conn())
     .await?;
     let audience = Audience {
@@ -74,7 +85,101 @@ async fn op_block(
         }),
         audience,
     });
+    Ok(())
+}
+
+async fn op_update_customer(
+    t: &mut Tx,
+    customer_id: String,
+    edit: CustomerEdit,
+) -> PgResult<Customer> {
+    t.lock_events().await?;
+    let mut customer = t
+        .load_customer(&customer_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no customer {customer_id:?}")))?;
+    edit.apply(&mut customer);
+    sqlx::query(
+        "UPDATE customers SET name = $1, email = $2, phone = $3, location = $4, tags = $5, \
+         custom_fields = $6 WHERE id = $7",
+    )
+    .bind(&customer.name)
+    .bind(&customer.email)
+    .bind(&customer.phone)
+    .bind(&customer.location)
+    .bind(serde_json::to_string(&customer.tags)?)
+    .bind(serde_json::to_string(&customer.custom_fields)?)
+    .bind(&customer_id)
+    .execute(t.conn())
+    .await?;
+    customer_updated(t, &customer).await?;
     Ok(customer)
+}
+
+async fn op_add_customer_note(
+    t: &mut Tx,
+    actor: Actor,
+    customer_id: String,
+    body: String,
+) -> PgResult<CustomerNote> {
+    let body = crate::domain::customer::validate_note_body(&body)?;
+    if t.load_customer(&customer_id).await?.is_none() {
+        return Err(ApiError::not_found(format!("no customer {customer_id:?}")).into());
+    }
+    let now = now_ms();
+    let note = CustomerNote {
+        id: new_id(),
+        customer_id,
+        author: Author {
+            kind: AuthorKind::Agent,
+            id: actor.id,
+            name: actor.name,
+        },
+        body,
+        created_at: ts(now),
+    };
+    sqlx::query(
+        "INSERT INTO customer_notes (id, customer_id, author_id, author_name, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&note.id)
+    .bind(&note.customer_id)
+    .bind(&note.author.id)
+    .bind(&note.author.name)
+    .bind(&note.body)
+    .bind(now)
+    .execute(t.conn())
+    .await?;
+    Ok(note)
+}
+
+async fn op_delete_customer_note(
+    t: &mut Tx,
+    actor: Actor,
+    customer_id: String,
+    note_id: String,
+) -> PgResult<()> {
+    let author: Option<String> = sqlx::query_scalar(
+        "SELECT author_id FROM customer_notes WHERE id = $1 AND customer_id = $2 FOR UPDATE",
+    )
+    .bind(&note_id)
+    .bind(&customer_id)
+    .fetch_optional(t.conn())
+    .await?;
+    let Some(author) = author else {
+        return Err(ApiError::not_found(format!("no note {note_id:?} on this customer")).into());
+    };
+    if !crate::domain::customer::may_delete_note(&actor, &author) {
+        return Err(ApiError::forbidden(
+            "only its author, a supervisor or an admin deletes a note",
+        )
+        .into());
+    }
+    sqlx::query("DELETE FROM customer_notes WHERE id = $1")
+        .bind(&note_id)
+        .execute(t.conn())
+        .await?;
+    Ok(())
 }
 
 /// A new visitor: a fresh random token, so the row meets no other write.
@@ -248,6 +353,7 @@ impl VisitorStore for PgStore {
                     customer,
                     previous_chats,
                     tickets: Vec::new(),
+                    notes: Vec::new(),
                 }))
             })
         })
@@ -326,5 +432,67 @@ impl VisitorStore for PgStore {
     ) -> StoreResult<Customer> {
         let (a, c) = (actor.clone(), customer_id.to_owned());
         run_op!(self, op_block(a, c, blocked))
+    }
+
+    async fn update_customer(
+        &self,
+        _actor: &Actor,
+        customer_id: &str,
+        edit: CustomerEdit,
+    ) -> StoreResult<Customer> {
+        let c = customer_id.to_owned();
+        run_op!(self, op_update_customer(c, edit))
+    }
+
+    async fn customer_notes(&self, customer_id: &str) -> StoreResult<Vec<CustomerNote>> {
+        let id = customer_id.to_owned();
+        self.read(move |c| {
+            Box::pin(async move {
+                let rows = sqlx::query(
+                    "SELECT id, customer_id, author_id, author_name, body, created_at \
+                     FROM customer_notes WHERE customer_id = $1 \
+                     ORDER BY created_at DESC, id DESC LIMIT 200",
+                )
+                .bind(&id)
+                .fetch_all(&mut *c)
+                .await?;
+                rows.iter()
+                    .map(|r| -> Result<CustomerNote, sqlx::Error> {
+                        Ok(CustomerNote {
+                            id: r.try_get(0)?,
+                            customer_id: r.try_get(1)?,
+                            author: Author {
+                                kind: AuthorKind::Agent,
+                                id: r.try_get(2)?,
+                                name: r.try_get(3)?,
+                            },
+                            body: r.try_get(4)?,
+                            created_at: ts(r.try_get(5)?),
+                        })
+                    })
+                    .collect()
+            })
+        })
+        .await
+    }
+
+    async fn add_customer_note(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        body: String,
+    ) -> StoreResult<CustomerNote> {
+        let (a, c) = (actor.clone(), customer_id.to_owned());
+        run_op!(self, op_add_customer_note(a, c, body))
+    }
+
+    async fn delete_customer_note(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        note_id: &str,
+    ) -> StoreResult<()> {
+        let (a, c, n) = (actor.clone(), customer_id.to_owned(), note_id.to_owned());
+        run_op!(self, op_delete_customer_note(a, c, n))
     }
 }

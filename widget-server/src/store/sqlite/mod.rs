@@ -29,8 +29,8 @@ use shared::events::{
 use shared::limits::MAX_SYNC_EVENTS;
 use shared::model::{
     Agent, AgentStatus, Attachment, Author, AuthorKind, Chat, ChatStatus, ChatSummary, Customer,
-    CustomerProfile, Department, EventId, Message, MessageKind, Notification, Page, Rating, Role,
-    Seq,
+    CustomerNote, CustomerProfile, Department, EventId, Message, MessageKind, Notification, Page,
+    Rating, Role, Seq,
 };
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
@@ -49,9 +49,9 @@ use crate::domain::visitor;
 use super::fail::{Fail, WResult, inconsistent, read_failed, storage_failed, unavailable};
 use super::{
     Actor, AgentChanges, AttachmentRecord, AttachmentStore, Audience, CannedStore, ChatFilter,
-    ChatSort, ChatStore, DirectoryStore, EventStore, NewAgent, Published, Store, StoreResult,
-    SyncResult, UploadQuota, Viewer, Visitor, VisitorStore, customer_message, customer_view,
-    decode_event, hash_token, like_pattern, new_id, now_ms, ts,
+    ChatSort, ChatStore, CustomerEdit, DirectoryStore, EventStore, NewAgent, Published, Store,
+    StoreResult, SyncResult, UploadQuota, Viewer, Visitor, VisitorStore, customer_message,
+    customer_view, decode_event, hash_token, like_pattern, new_id, now_ms, ts,
 };
 
 /// The most writes committed together in one transaction.

@@ -49,8 +49,15 @@ pub(super) fn op_block(
     let customer = t
         .load_customer(&customer_id)?
         .ok_or_else(|| inconsistent("customer vanished"))?;
-    let payload = serde_json::to_string(&customer)?;
-    // Agents who can see the customer's chats hear of it (and supervisors/admins).
+    customer_updated(t, &customer)?;
+    Ok(customer)
+}
+
+/// Logs and publishes `customer:updated` to the agents who can see the customer's
+/// chats (and supervisors/admins).
+fn customer_updated(t: &mut Tx<'_>, customer: &Customer) -> WResult<()> {
+    let customer_id = &customer.id;
+    let payload = serde_json::to_string(customer)?;
     let department_id: Option<String> = t.opt_one(
         "SELECT department_id FROM chats WHERE customer_id = ? ORDER BY created_at DESC LIMIT 1",
         [&customer_id],
@@ -67,7 +74,92 @@ pub(super) fn op_block(
         }),
         audience,
     });
+    Ok(())
+}
+
+pub(super) fn op_update_customer(
+    t: &mut Tx<'_>,
+    customer_id: String,
+    edit: CustomerEdit,
+) -> WResult<Customer> {
+    let mut customer = t
+        .load_customer(&customer_id)?
+        .ok_or_else(|| ApiError::not_found(format!("no customer {customer_id:?}")))?;
+    edit.apply(&mut customer);
+    t.exec(
+        "UPDATE customers SET name = ?, email = ?, phone = ?, location = ?, tags = ?, custom_fields = ? WHERE id = ?",
+        params![
+            customer.name,
+            customer.email,
+            customer.phone,
+            customer.location,
+            serde_json::to_string(&customer.tags)?,
+            serde_json::to_string(&customer.custom_fields)?,
+            customer_id
+        ],
+    )?;
+    t.forget_customer(&customer_id);
+    customer_updated(t, &customer)?;
     Ok(customer)
+}
+
+pub(super) fn op_add_customer_note(
+    t: &mut Tx<'_>,
+    actor: Actor,
+    customer_id: String,
+    body: String,
+) -> WResult<CustomerNote> {
+    let body = crate::domain::customer::validate_note_body(&body)?;
+    if t.load_customer(&customer_id)?.is_none() {
+        return Err(ApiError::not_found(format!("no customer {customer_id:?}")).into());
+    }
+    let now = now_ms();
+    let note = CustomerNote {
+        id: new_id(),
+        customer_id,
+        author: Author {
+            kind: AuthorKind::Agent,
+            id: actor.id,
+            name: actor.name,
+        },
+        body,
+        created_at: ts(now),
+    };
+    t.exec(
+        "INSERT INTO customer_notes (id, customer_id, author_id, author_name, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        params![
+            note.id,
+            note.customer_id,
+            note.author.id,
+            note.author.name,
+            note.body,
+            now
+        ],
+    )?;
+    Ok(note)
+}
+
+pub(super) fn op_delete_customer_note(
+    t: &mut Tx<'_>,
+    actor: Actor,
+    customer_id: String,
+    note_id: String,
+) -> WResult<()> {
+    let author: Option<String> = t.opt_one(
+        "SELECT author_id FROM customer_notes WHERE id = ? AND customer_id = ?",
+        [&note_id, &customer_id],
+    )?;
+    let Some(author) = author else {
+        return Err(ApiError::not_found(format!("no note {note_id:?} on this customer")).into());
+    };
+    if !crate::domain::customer::may_delete_note(&actor, &author) {
+        return Err(ApiError::forbidden(
+            "only its author, a supervisor or an admin deletes a note",
+        )
+        .into());
+    }
+    t.exec("DELETE FROM customer_notes WHERE id = ?", [&note_id])?;
+    Ok(())
 }
 
 #[async_trait]
@@ -182,6 +274,7 @@ impl VisitorStore for SqliteStore {
             customer,
             previous_chats,
             tickets: Vec::new(),
+            notes: Vec::new(),
         }))
     }
 
@@ -249,5 +342,63 @@ impl VisitorStore for SqliteStore {
     ) -> StoreResult<Customer> {
         let (a, c) = (actor.clone(), customer_id.to_owned());
         run_op!(self, op_block(a, c, blocked))
+    }
+
+    async fn update_customer(
+        &self,
+        _actor: &Actor,
+        customer_id: &str,
+        edit: CustomerEdit,
+    ) -> StoreResult<Customer> {
+        let c = customer_id.to_owned();
+        run_op!(self, op_update_customer(c, edit))
+    }
+
+    async fn customer_notes(&self, customer_id: &str) -> StoreResult<Vec<CustomerNote>> {
+        let mut conn = self.read.acquire().await.map_err(read_failed)?;
+        let rows = sqlx::query(
+            "SELECT id, customer_id, author_id, author_name, body, created_at FROM customer_notes \
+             WHERE customer_id = ? ORDER BY created_at DESC, id DESC LIMIT 200",
+        )
+        .bind(customer_id)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(read_failed)?;
+        rows.iter()
+            .map(|r| -> Result<CustomerNote, sqlx::Error> {
+                Ok(CustomerNote {
+                    id: r.try_get(0)?,
+                    customer_id: r.try_get(1)?,
+                    author: Author {
+                        kind: AuthorKind::Agent,
+                        id: r.try_get(2)?,
+                        name: r.try_get(3)?,
+                    },
+                    body: r.try_get(4)?,
+                    created_at: ts(r.try_get(5)?),
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(read_failed)
+    }
+
+    async fn add_customer_note(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        body: String,
+    ) -> StoreResult<CustomerNote> {
+        let (a, c) = (actor.clone(), customer_id.to_owned());
+        run_op!(self, op_add_customer_note(a, c, body))
+    }
+
+    async fn delete_customer_note(
+        &self,
+        actor: &Actor,
+        customer_id: &str,
+        note_id: &str,
+    ) -> StoreResult<()> {
+        let (a, c, n) = (actor.clone(), customer_id.to_owned(), note_id.to_owned());
+        run_op!(self, op_delete_customer_note(a, c, n))
     }
 }
