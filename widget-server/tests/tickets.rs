@@ -358,7 +358,11 @@ async fn replies_reach_the_visitor_numbered_without_notes() {
     let server = TestServer::start().await;
     let rest = &server.rest;
     let alice = server.login("alice@example.com").await;
-    let visitor = Visitor::connect(&server.base, json!({})).await;
+    // A visitor is on record from their first chat.
+    let mut visitor = Visitor::connect(&server.base, json!({})).await;
+    visitor
+        .start("Hello, a question about my order", None)
+        .await;
     let t = create(
         rest,
         &alice,
@@ -502,7 +506,10 @@ async fn merge_moves_every_entry_once_and_keeps_notes_from_the_visitor() {
     let rest = &server.rest;
     let alice = server.login("alice@example.com").await;
     let carol = server.login("carol@example.com").await;
-    let visitor = Visitor::connect(&server.base, json!({})).await;
+    let mut visitor = Visitor::connect(&server.base, json!({})).await;
+    visitor
+        .start("Hello, a question about my order", None)
+        .await;
     let cid = visitor.customer_id.clone();
     let src = create(
         rest,

@@ -126,6 +126,15 @@ async fn leave_message(
         )?,
     };
     let client_msg_id = shared::limits::validate_client_id("client_msg_id", &r.client_msg_id)?;
+    // A visitor who never chatted is put on record by their first message.
+    let token = headers
+        .get("x-visitor-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    state
+        .store
+        .create_visitor(&cid, token, name.as_deref(), Some(&email))
+        .await?;
     let t = state
         .store
         .customer_create_ticket(

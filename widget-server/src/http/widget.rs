@@ -252,7 +252,8 @@ mod tests {
     #[test]
     fn widget_script_stays_small_and_never_parses_markup() {
         assert!(
-            WIDGET_JS.len() < 30_000,
+            // Chat, attachments, article suggestions: still one small request.
+            WIDGET_JS.len() < 40_000,
             "widget.js is {} bytes",
             WIDGET_JS.len()
         );
