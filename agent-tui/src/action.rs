@@ -66,6 +66,8 @@ pub enum Action {
     Assign,
     SetDue,
     Merge,
+    // Dashboard.
+    NewTicket,
     /// Show a view (`go_chats`, `go_notifications`…; named by `Action::name`).
     #[serde(skip)]
     GoTo(ViewId),
@@ -74,7 +76,7 @@ pub enum Action {
 
 impl Action {
     /// Every action but the go-to ones, which `all` adds per view.
-    const PLAIN: [Action; 50] = [
+    const PLAIN: [Action; 51] = [
         Action::MoveDown,
         Action::MoveUp,
         Action::Top,
@@ -124,6 +126,7 @@ impl Action {
         Action::Assign,
         Action::SetDue,
         Action::Merge,
+        Action::NewTicket,
         Action::Quit,
     ];
 
@@ -211,6 +214,7 @@ impl Action {
             Action::Assign => "assign the ticket to an agent or department (picker)",
             Action::SetDue => "set the ticket's due date (:due)",
             Action::Merge => "merge the ticket into another (picker with search)",
+            Action::NewTicket => "new ticket (the Tickets view's :ticket new)",
             Action::Quit => "quit",
         };
         text.to_owned()

@@ -4,6 +4,7 @@
 pub use crate::net::attachments::AttachmentCmd;
 pub use crate::net::canned::CannedCmd;
 pub use crate::net::chats::ChatCmd;
+pub use crate::net::dashboard::DashboardCmd;
 pub use crate::net::directory::DirectoryCmd;
 pub use crate::net::kb::KbCmd;
 pub use crate::net::session::SessionCmd;
@@ -39,6 +40,7 @@ pub enum NetCmd {
     Attachments(AttachmentCmd),
     Tickets(TicketCmd),
     Kb(KbCmd),
+    Dashboard(DashboardCmd),
 }
 
 macro_rules! into_effect {
@@ -64,4 +66,5 @@ into_effect!(
     AttachmentCmd => Attachments,
     TicketCmd => Tickets,
     KbCmd => Kb,
+    DashboardCmd => Dashboard,
 );

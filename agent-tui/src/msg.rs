@@ -10,6 +10,7 @@ use crate::action::Action;
 pub use crate::net::attachments::AttachmentReply;
 pub use crate::net::canned::CannedReply;
 pub use crate::net::chats::{ChatOp, ChatReply};
+pub use crate::net::dashboard::DashboardReply;
 pub use crate::net::directory::DirectoryReply;
 pub use crate::net::kb::KbReply;
 pub use crate::net::session::SessionReply;
@@ -73,6 +74,7 @@ pub enum NetEvent {
     Attachments(AttachmentReply),
     Tickets(TicketReply),
     Kb(KbReply),
+    Dashboard(DashboardReply),
     /// A request that has no better place to report: shown in the message line.
     Failed {
         what: String,

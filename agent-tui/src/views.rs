@@ -14,11 +14,12 @@ use crate::state::{State, ViewId};
 use crate::ui::Theme;
 use crate::update::commands::Command;
 use crate::update::views::{
-    chats::Chats, kb::KnowledgeBase, notifications::Notifications, tickets::Tickets,
+    chats::Chats, dashboard::Dashboard, kb::KnowledgeBase, notifications::Notifications,
+    tickets::Tickets,
 };
 
 /// Views in tab order. Adding a view is one line here (and its modules).
-static VIEWS: &[&dyn View] = &[&Chats, &Tickets, &Notifications, &KnowledgeBase];
+static VIEWS: &[&dyn View] = &[&Chats, &Tickets, &Notifications, &KnowledgeBase, &Dashboard];
 
 /// What happened to the session or the connection, for views that keep something
 /// about it (typing, the outbox, caches).
@@ -63,6 +64,9 @@ pub trait View: Sync {
     fn on_paste(&self, _state: &mut State, _text: &str, _fx: &mut Vec<Effect>) {}
 
     fn on_session(&self, _state: &mut State, _change: SessionChange<'_>, _fx: &mut Vec<Effect>) {}
+
+    /// The view was just brought on screen (it was not shown before).
+    fn on_show(&self, _state: &mut State, _fx: &mut Vec<Effect>) {}
 
     /// The clock moved on (`state.now` is already the new time).
     fn on_tick(&self, _state: &mut State, _fx: &mut Vec<Effect>) {}

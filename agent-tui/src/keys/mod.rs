@@ -370,6 +370,38 @@ mod tests {
     }
 
     #[test]
+    fn the_dashboard_has_its_keys_and_takes_overrides() {
+        let dash = [KeyContext::View(ViewId::Dashboard), KeyContext::Normal];
+        let km = Keymap::default();
+        for (key, a) in [
+            ("r", Action::Refresh),
+            ("n", Action::NewTicket),
+            ("q", Action::FocusQueue),
+        ] {
+            assert_eq!(km.resolve_in(&dash, &k(key)), Resolved::Action(a), "{key}");
+        }
+        let cfg: toml::Table = toml::from_str(
+            r#"
+            [dashboard]
+            "R" = "refresh"
+            "q" = "quit"
+            "#,
+        )
+        .unwrap();
+        let cfg: KeymapConfig = cfg.try_into().unwrap();
+        let (km, errors) = Keymap::with_overrides(&cfg);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(
+            km.resolve_in(&dash, &k("R")),
+            Resolved::Action(Action::Refresh)
+        );
+        assert_eq!(
+            km.resolve_in(&dash, &k("q")),
+            Resolved::Action(Action::Quit)
+        );
+    }
+
+    #[test]
     fn a_global_override_takes_the_key_from_every_view_and_a_view_can_take_it_back() {
         let cfg: toml::Table = toml::from_str(
             r#"

@@ -5,6 +5,7 @@
 pub mod attachments;
 pub mod canned;
 pub mod chats;
+pub mod dashboard;
 pub mod directory;
 pub mod files;
 pub mod kb;
@@ -189,6 +190,7 @@ impl Worker {
             NetCmd::Directory(c) => self.directory(c),
             NetCmd::Canned(c) => self.canned(c),
             NetCmd::Kb(c) => self.kb(c),
+            NetCmd::Dashboard(c) => self.dashboard(c),
             NetCmd::Attachments(c) => self.attachments(c),
             NetCmd::Tickets(c) => self.tickets(c),
         }

@@ -293,6 +293,39 @@ impl Sanitize for CannedResponse {
     }
 }
 
+impl Sanitize for shared::report::Period {
+    fn sanitize(&mut self) {
+        line(&mut self.from);
+        line(&mut self.to);
+        line(&mut self.tz);
+    }
+}
+
+impl Sanitize for shared::report::Summary {
+    fn sanitize(&mut self) {
+        self.period.sanitize();
+        let breakdown = std::mem::take(&mut self.csat.breakdown);
+        self.csat.breakdown = breakdown
+            .into_iter()
+            .map(|(mut k, v)| {
+                line(&mut k);
+                (k, v)
+            })
+            .collect();
+    }
+}
+
+impl Sanitize for shared::report::Timeseries {
+    fn sanitize(&mut self) {
+        self.period.sanitize();
+        line(&mut self.metric);
+        line(&mut self.bucket);
+        for p in &mut self.points {
+            line(&mut p.bucket);
+        }
+    }
+}
+
 impl<T: Sanitize> Sanitize for Page<T> {
     fn sanitize(&mut self) {
         self.items.iter_mut().for_each(Sanitize::sanitize);

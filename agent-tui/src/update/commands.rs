@@ -251,10 +251,10 @@ fn status(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     }
 }
 
-fn view(state: &mut State, rest: &str, _fx: &mut Vec<Effect>) {
+fn view(state: &mut State, rest: &str, fx: &mut Vec<Effect>) {
     let names: Vec<&str> = views::all().map(|v| v.id().name()).collect();
     match ViewId::parse(rest) {
-        Some(v) => go_to(state, v),
+        Some(v) => go_to(state, v, fx),
         None if rest.is_empty() => flash(
             state,
             FlashLevel::Warn,

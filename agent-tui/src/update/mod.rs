@@ -142,9 +142,13 @@ pub(crate) fn open_command(state: &mut State, prefill: &str) {
 }
 
 /// Shows a view; one that does not exist yet says so.
-pub(crate) fn go_to(state: &mut State, view: ViewId) {
-    if registry::get(view).is_some() {
+pub(crate) fn go_to(state: &mut State, view: ViewId, fx: &mut Vec<Effect>) {
+    if let Some(v) = registry::get(view) {
+        let shown = state.view == view;
         state.view = view;
+        if !shown {
+            v.on_show(state, fx);
+        }
     } else {
         flash(
             state,
@@ -198,8 +202,8 @@ pub(crate) fn apply(state: &mut State, a: Action, fx: &mut Vec<Effect>) {
             let name = state.theme.as_str();
             flash(state, FlashLevel::Info, format!("Theme: {name}"));
         }
-        Action::Notifications => go_to(state, ViewId::Notifications),
-        Action::GoTo(v) => go_to(state, v),
+        Action::Notifications => go_to(state, ViewId::Notifications, fx),
+        Action::GoTo(v) => go_to(state, v, fx),
         Action::Quit => {
             for v in registry::all() {
                 v.on_session(state, SessionChange::Closing, fx);

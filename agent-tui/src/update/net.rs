@@ -25,6 +25,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
         NetEvent::Attachments(r) => chats::on_attachment_reply(state, r),
         NetEvent::Tickets(r) => tickets::on_reply(state, r, fx),
         NetEvent::Kb(r) => crate::update::views::kb::on_reply(state, r),
+        NetEvent::Dashboard(r) => crate::update::views::dashboard::on_reply(state, r),
         NetEvent::Failed { what, error } => {
             flash(state, FlashLevel::Error, format!("{what}: {error}"));
         }
@@ -33,6 +34,7 @@ pub fn on_net(state: &mut State, ev: NetEvent, fx: &mut Vec<Effect>) {
 
 /// Applies one pushed (or synced) event, in the domain it belongs to.
 pub(super) fn apply_push(state: &mut State, ev: ServerEvent, fx: &mut Vec<Effect>) {
+    crate::update::views::dashboard::on_push(state, &ev);
     match ev {
         ServerEvent::ChatCreated(_)
         | ServerEvent::ChatUpdated(_)

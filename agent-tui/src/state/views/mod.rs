@@ -2,6 +2,7 @@
 //! A view's behaviour is registered in `crate::views`; its state is a field of `State`.
 
 pub mod chats;
+pub mod dashboard;
 pub mod kb;
 pub mod notifications;
 pub mod tickets;

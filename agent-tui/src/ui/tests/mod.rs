@@ -17,6 +17,7 @@ use crate::state::{ConnState, Mode, OutboxItem, OutboxStatus, Pane, State, Theme
 use crate::update::tests::{T0, chat, message, press, signed_in, type_text};
 use crate::update::update;
 
+mod dashboard;
 mod errors;
 mod kb;
 mod notifications;

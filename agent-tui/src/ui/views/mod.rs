@@ -2,6 +2,7 @@
 //! what its view adds to the bars (hints, counts, filters).
 
 pub mod chats;
+pub mod dashboard;
 pub mod kb;
 pub mod notifications;
 pub mod tickets;

@@ -29,6 +29,7 @@ pub(crate) mod canned;
 mod chat_actions;
 mod commands;
 mod composer;
+pub(crate) mod dashboard;
 mod history_and_sync;
 mod notifications;
 mod outbox;

@@ -14,8 +14,10 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     assert_eq!(s.view, ViewId::Chats);
     press(&mut s, "g t");
     assert_eq!(s.view, ViewId::Tickets);
+    press(&mut s, "g d");
+    assert_eq!(s.view, ViewId::Dashboard);
     press(&mut s, "g c");
-    for (keys, title) in [("g d", "Dashboard"), ("g r", "Reports"), ("g p", "Profile")] {
+    for (keys, title) in [("g r", "Reports"), ("g p", "Profile")] {
         press(&mut s, keys);
         assert_eq!(s.view, ViewId::Chats, "{keys}");
         let f = s.flash.clone().unwrap();
@@ -39,7 +41,7 @@ fn g_keys_and_colon_view_switch_views_and_reserved_ones_say_so() {
     assert_eq!(f.level, FlashLevel::Warn);
     assert_eq!(
         f.text,
-        "No view named \"frob\": chats, tickets, notifications, knowledge_base"
+        "No view named \"frob\": chats, tickets, notifications, knowledge_base, dashboard"
     );
     assert_eq!(s.view, ViewId::Chats);
 }
@@ -49,7 +51,16 @@ fn view_names_complete_and_commands_belong_to_their_view() {
     let mut s = three_chats();
     let (prefix, c) = crate::update::complete(&s, "view ");
     assert_eq!(prefix, "view ");
-    assert_eq!(c, ["chats", "tickets", "notifications", "knowledge_base"]);
+    assert_eq!(
+        c,
+        [
+            "chats",
+            "tickets",
+            "notifications",
+            "knowledge_base",
+            "dashboard"
+        ]
+    );
     let (_, c) = crate::update::complete(&s, "view n");
     assert_eq!(c, ["notifications"]);
     // The Chats view offers its commands and the global ones…

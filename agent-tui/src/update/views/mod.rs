@@ -2,6 +2,7 @@
 //! commands, actions, what it does with the network and the session).
 
 pub mod chats;
+pub mod dashboard;
 pub mod kb;
 pub mod notifications;
 pub mod tickets;
