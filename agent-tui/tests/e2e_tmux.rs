@@ -8,7 +8,11 @@
 // A test may stop at the first thing that is not as expected.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
+#[path = "common/tmux.rs"]
+#[allow(dead_code)]
+mod tmux;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,65 +20,10 @@ use agent_tui::net::socket::{Socket, SocketEvent};
 use serde_json::{Value, json};
 use shared::events as ev;
 use shared::model::Role;
+use tmux::{TMUX, Tmux, bin};
 use tokio::sync::{mpsc, oneshot};
 
-const TMUX: &str = "/usr/bin/tmux";
 const PASSWORD: &str = "e2e-password-123";
-
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
-        let out = Command::new(TMUX)
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-    fn screen(&self) -> String {
-        self.run(&["capture-pane", "-t", "e2e", "-p"])
-    }
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        self.run(&args);
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    fn text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "e2e", "-l", text]);
-        std::thread::sleep(Duration::from_millis(150));
-    }
-    /// Polls the screen until `pred` holds (the deadline only bounds a failure).
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let s = self.screen();
-            if pred(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new(TMUX)
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("kill-server")
-            .stderr(Stdio::null())
-            .status();
-    }
-}
 
 struct Server {
     stop: Option<oneshot::Sender<()>>,
@@ -187,10 +136,6 @@ async fn next_push(
     tokio::time::timeout(Duration::from_secs(30), fut)
         .await
         .expect("push in time")
-}
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_agent-tui"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
