@@ -4,67 +4,28 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "common/worker.rs"]
+mod worker;
+
 use std::time::Duration;
 
 use agent_tui::effect::{AttachmentCmd, ChatCmd, NetCmd, SessionCmd};
-use agent_tui::msg::{AttachmentReply, ChatReply, ConnEvent, Msg, NetEvent, SessionReply};
+use agent_tui::msg::{AttachmentReply, ChatReply, ConnEvent, NetEvent, SessionReply};
 use agent_tui::net::Net;
 use agent_tui::net::socket::{Socket, SocketEvent};
 use agent_tui::state::{OutboxItem, OutboxStatus};
 use serde_json::json;
 use shared::events as ev;
-use shared::model::{MessageKind, Role};
+use shared::model::MessageKind;
 use tokio::sync::mpsc;
-
-async fn server() -> (tempfile::TempDir, String, tokio::sync::oneshot::Sender<()>) {
-    let tmp = tempfile::tempdir().unwrap();
-    let mut config = widget_server::Config::new(tmp.path().join("data"));
-    config.send_rate_limit = 0;
-    let admin = widget_server::admin::Admin::open(&config).await.unwrap();
-    admin.create_department("Support").await.unwrap();
-    admin
-        .create_agent(
-            "a@files.test",
-            "Ann",
-            Role::Agent,
-            &["Support".into()],
-            "files-pass-1",
-        )
-        .await
-        .unwrap();
-    admin.close().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(widget_server::serve(listener, config, async move {
-        let _ = rx.await;
-    }));
-    for _ in 0..100 {
-        if reqwest::get(format!("{url}/api/v1/healthz")).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (tmp, url, tx)
-}
-
-async fn next(rx: &mut mpsc::UnboundedReceiver<Msg>, f: impl Fn(&NetEvent) -> bool) -> NetEvent {
-    tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if let Some(Msg::Net(e)) = rx.recv().await
-                && f(&e)
-            {
-                return e;
-            }
-        }
-    })
-    .await
-    .expect("event in time")
-}
+use worker::{next, server};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_is_uploaded_sent_by_id_and_saved_without_overwriting() {
-    let (tmp, url, _stop) = server().await;
+    let (tmp, url, _stop) = server("a@files.test", "files-pass-1", |c| {
+        c.send_rate_limit = 0;
+    })
+    .await;
     // A visitor starts a chat.
     let (vtx, mut vrx) = mpsc::unbounded_channel();
     let visitor = Socket::start(
